@@ -1,0 +1,1 @@
+"""The `nonstop` command line (typer)."""

@@ -1,0 +1,1 @@
+"""The execution plane: the cycle and the owners it hands off between."""

@@ -1,0 +1,232 @@
+"""The cycle: one pass in DESIGN.md's order, each step handed to the owner of its state.
+
+1 control · 2 reload (the safe point) · 3 market data · 4 windows · 5 decide ·
+6 risk and route (the egress gate) · 7 fills (journal first) · 8 status.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from nonstop.control.schema import ControlDoc, Mode
+from nonstop.control.watcher import ControlWatcher
+from nonstop.engine.clock import Clock
+from nonstop.engine.decide import SlotRuntime, build_context, run_decide
+from nonstop.engine.gate import Exposure, Refusal, gate
+from nonstop.engine.indicators import IndicatorEngine
+from nonstop.engine.market_data import MarketData
+from nonstop.engine.memory import MemoryStore
+from nonstop.home.config import HomeConfig
+from nonstop.markets import parse_slug
+from nonstop.reload.registry import StrategyRegistry
+from nonstop.state.journal_api import JournalLike, NullJournal
+from nonstop.state.positions import DailyLoss, PositionManager
+from nonstop.venues.base import Fill, OrderUpdate, Resolution, Venue
+
+
+@dataclass
+class CycleTiming:
+    total_ms: float = 0.0
+    strategy_ms: float = 0.0
+
+    @property
+    def overhead_ms(self) -> float:
+        return self.total_ms - self.strategy_ms
+
+
+@dataclass
+class EngineErrors:
+    recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=20))
+    count: int = 0
+
+    def add(self, wall: float, where: str, message: str) -> None:
+        self.count += 1
+        self.recent.append({"time": wall, "where": where, "message": message[:500]})
+
+
+class Engine:
+    def __init__(self, config: HomeConfig, venue: Venue, clock: Clock, registry: StrategyRegistry,
+                 control: ControlWatcher, status_sink: Any = None, journal: JournalLike | None = None,
+                 positions: PositionManager | None = None) -> None:
+        self.config = config
+        self.venue = venue
+        self.clock = clock
+        self.registry = registry
+        self.control = control
+        self.status_sink = status_sink
+        self.journal: JournalLike = journal or NullJournal()
+        self.positions = positions or PositionManager(config.engine.starting_cash)
+        self.data = MarketData()
+        self.indicators = IndicatorEngine()
+        self.data.on_spot(self.indicators.on_spot)
+        self.memory = MemoryStore()
+        self.slots = [SlotRuntime(s) for s in config.slots]
+        self.period = config.engine.period_s
+        self.cycle = 0
+        self.timing = CycleTiming()
+        self.errors = EngineErrors()
+        self.self_halt = ""
+        self.daily = DailyLoss()
+        self.pnl_curve: deque[tuple[float, float]] = deque(maxlen=500)
+        self.started_at = clock.now()
+        self.pid = os.getpid()
+        self.stop_requested = False
+
+    # -- the cycle -------------------------------------------------------------
+
+    @property
+    def mode(self) -> Mode:
+        return Mode.HALTED if self.self_halt else self.control.doc.mode
+
+    def step(self) -> None:
+        t0 = time.perf_counter_ns()
+        now = self.clock.now()
+        self.cycle += 1
+        strategy_ns = 0
+        self._control_step()                                                       # 1
+        busy = {rt.config.id for rt in self.slots if self.positions.in_flight(rt.config.id)}
+        self.registry.reload_step(now, busy, self.memory)                          # 2
+        trading = self.data.apply(self.venue.poll(now))                            # 3
+        self._windows_step(now)                                                    # 4
+        for rt in self.slots:                                                      # 5 + 6
+            strategy_ns += self._decide_and_route(now, rt)
+        self._fills_step(trading)                                                  # 7
+        self.journal.cycle_done(self.cycle, now)
+        self.timing = CycleTiming((time.perf_counter_ns() - t0) / 1e6, strategy_ns / 1e6)
+        if self.status_sink is not None:                                           # 8
+            self.status_sink.publish(self)
+
+    def run(self, duration_s: float) -> None:
+        end = self.clock.now() + duration_s
+        self.venue.start(self.clock.now())
+        next_at = self.clock.now()
+        while next_at < end and not self.stop_requested:
+            self.clock.wait_until(next_at)
+            self.step()
+            next_at += self.period
+        if self.status_sink is not None:
+            self.status_sink.publish(self, final=True)
+
+    def close(self) -> None:
+        self.venue.close()
+        self.journal.close()
+        self.registry.close()
+
+    # -- steps -----------------------------------------------------------------
+
+    def _control_step(self) -> None:
+        before = self.control.doc
+        doc = self.control.poll(self.clock.wall())
+        if doc is None:
+            return
+        if self.self_halt and doc.mode is Mode.ACTIVE:
+            # An operator's newer ACTIVE revision resumes; a loss still over the cap re-halts in step 7.
+            self.self_halt = ""
+        if doc.mode in (Mode.PAUSED, Mode.HALTED) and before.mode is not doc.mode:
+            self._cancel_resting(f"mode {doc.mode.value}")
+        self.registry.apply_requests(doc)
+
+    def _cancel_resting(self, why: str) -> None:
+        now = self.clock.now()
+        for record in self.positions.open_orders():
+            self.venue.cancel(record.request.client_id, now)
+
+    def _windows_step(self, now: float) -> None:
+        toggles = self.control.doc.toggles
+        for rt in self.slots:
+            cfg = rt.config
+            market = self.data.current_market(cfg.asset, cfg.timeframe, now)
+            if rt.market is not None and (market is None or market.slug != rt.market.slug):
+                rt.armed.pop(rt.market.slug, None)
+                self.indicators.end_window(cfg.asset, cfg.timeframe, rt.market.start)
+            rt.market = market
+            rt.enabled = toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)
+
+    def _decide_and_route(self, now: float, rt: SlotRuntime) -> int:
+        cfg = rt.config
+        if not rt.enabled:
+            rt.last_decision = "disabled by control"
+            return 0
+        market = rt.market
+        if market is None:
+            rt.last_decision = "no market listed"
+            return 0
+        params = {**cfg.params, **self.control.doc.slot_params.get(cfg.id, {})}
+        t0 = time.perf_counter_ns()
+        try:
+            strategy = self.registry.instance(cfg, params)
+            ctx = build_context(now, rt, market, self.data, self.indicators, self.positions, self.memory,
+                                params, self.registry.state_version(cfg.module))
+            intents = run_decide(strategy, ctx, rt)
+        except Exception as exc:  # a strategy's fault must not stop the other slots
+            rt.errors += 1
+            rt.consecutive_errors += 1
+            rt.last_decision = f"error: {type(exc).__name__}: {exc}"[:200]
+            self.errors.add(self.clock.wall(), f"slot {cfg.id}", rt.last_decision)
+            self.registry.decide_failed(cfg, exc)
+            return time.perf_counter_ns() - t0
+        spent = time.perf_counter_ns() - t0
+        rt.consecutive_errors = 0
+        self.registry.decide_ok(cfg)
+        if not intents:
+            return spent
+        notes = []
+        for intent in intents:
+            if intent.kind == "arm":
+                rt.armed.setdefault(market.slug, intent.reason)
+                notes.append(f"armed: {intent.reason}")
+                continue
+            notes.append(self._route(now, rt, ctx, intent))
+        rt.last_decision = "; ".join(notes)[:300]
+        return spent
+
+    def _route(self, now: float, rt: SlotRuntime, ctx: Any, intent: Any) -> str:
+        market = rt.market
+        assert market is not None
+        pm = self.positions
+        exposure = Exposure(pm.exposure_window(market.slug), pm.exposure_asset(market.asset),
+                            pm.exposure_total(), pm.totals.cash)
+        client_id = f"{rt.config.id}.{market.start}.?"
+        result = gate(intent, ctx, market, self.control.doc, self.mode, exposure, client_id)
+        if isinstance(result, Refusal):
+            return f"refused {intent.side.value} {intent.outcome.value}: {result.reason}"
+        order = _with_client_id(result, pm.next_client_id(rt.config.id, market.slug))
+        self.journal.order_intent(order, now)
+        pm.order_sent(order, market.asset, market.timeframe)
+        self.venue.place(order, now)
+        return (f"sent {order.order_type.value} {order.side.value} {order.size:g} {order.outcome.value} "
+                f"@ {order.price:g} ({intent.reason})")
+
+    def _fills_step(self, trading: list[Any]) -> None:
+        pm = self.positions
+        for ev in trading:
+            if not self.journal.trading_event(ev):
+                continue
+            if isinstance(ev, Fill):
+                asset, timeframe, _ = parse_slug(ev.slug)
+                pm.on_fill(ev, asset, timeframe)
+            elif isinstance(ev, OrderUpdate):
+                pm.on_order_update(ev)
+                if ev.reason and ev.status.value in ("REJECTED", "CANCELLED"):
+                    self.errors.add(self.clock.wall(), f"order {ev.client_id}", f"{ev.status.value}: {ev.reason}")
+            elif isinstance(ev, Resolution):
+                if pm.on_resolution(ev):
+                    self.pnl_curve.append((ev.ts, round(pm.totals.realized_pnl, 4)))
+                self.memory.end_window(ev.slug)
+        self.data.forget_before(self.clock.now() - 3600)
+        loss = self.daily.loss(self.clock.now(), pm.totals.realized_pnl)
+        cap = self.control.doc.sizing.max_daily_loss_usd
+        if loss >= cap and not self.self_halt:
+            self.self_halt = f"daily loss ${loss:.2f} reached max_daily_loss_usd ${cap:.2f}"
+            self.errors.add(self.clock.wall(), "risk", f"HALTED: {self.self_halt}")
+            self._cancel_resting("daily loss")
+
+
+def _with_client_id(order: Any, client_id: str) -> Any:
+    from dataclasses import replace
+
+    return replace(order, client_id=client_id)

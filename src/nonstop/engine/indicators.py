@@ -1,0 +1,81 @@
+"""The indicator engine: signal values per asset, scoped to the current candle window.
+
+Owns its own memory (a short spot history per asset); strategies see a
+read-only snapshot in `ctx.indicators`. Survives strategy reloads untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from nonstop.venues.base import SpotTick
+
+_KEEP = 900  # seconds of spot history
+
+
+_SIGMA_N = 300  # returns in the realised-volatility estimate
+
+
+class _RollingVar:
+    """Running mean/variance of the last n values, O(1) per update."""
+
+    def __init__(self, n: int) -> None:
+        self.values: deque[float] = deque()
+        self.n, self.total, self.total_sq = n, 0.0, 0.0
+
+    def push(self, x: float) -> None:
+        self.values.append(x)
+        self.total += x
+        self.total_sq += x * x
+        if len(self.values) > self.n:
+            old = self.values.popleft()
+            self.total -= old
+            self.total_sq -= old * old
+
+    def std(self) -> float:
+        m = len(self.values)
+        if m < 10:
+            return 0.0
+        var = (self.total_sq - self.total * self.total / m) / (m - 1)
+        return math.sqrt(var) if var > 0 else 0.0
+
+
+class IndicatorEngine:
+    def __init__(self) -> None:
+        self._spot: dict[str, deque[tuple[float, float]]] = {}
+        self._rets: dict[str, _RollingVar] = {}
+        self._window_open: dict[tuple[str, str, int], float] = {}
+
+    def on_spot(self, tick: SpotTick) -> None:
+        hist = self._spot.get(tick.asset)
+        if hist is None:
+            hist = self._spot[tick.asset] = deque(maxlen=_KEEP)
+            self._rets[tick.asset] = _RollingVar(_SIGMA_N)
+        elif hist[-1][1] > 0 and tick.price > 0:
+            self._rets[tick.asset].push(math.log(tick.price / hist[-1][1]))
+        hist.append((tick.ts, tick.price))
+
+    def values(self, asset: str, timeframe: str, window_start: int, oracle: float | None) -> dict[str, float]:
+        hist = self._spot.get(asset)
+        if not hist:
+            return {}
+        now_ts, spot = hist[-1]
+        key = (asset, timeframe, window_start)
+        if key not in self._window_open and now_ts >= window_start:
+            self._window_open[key] = spot
+        out: dict[str, float] = {"spot": spot}
+        for lag in (10, 30, 60):
+            if len(hist) > lag:
+                out[f"ret_{lag}s"] = spot / hist[-1 - lag][1] - 1.0
+        out["sigma_1s"] = self._rets[asset].std()
+        if oracle is not None:
+            out["basis"] = spot - oracle
+        opened = self._window_open.get(key)
+        if opened is not None:
+            out["window_open_spot"] = opened
+            out["window_ret"] = spot / opened - 1.0
+        return out
+
+    def end_window(self, asset: str, timeframe: str, window_start: int) -> None:
+        self._window_open.pop((asset, timeframe, window_start), None)

@@ -1,0 +1,1 @@
+"""Hot reload of strategy modules: detection, validate-then-swap, generations, rollback."""

@@ -1,0 +1,1 @@
+"""Owners of durable trading state: positions and orders, the journal, rate limits."""

@@ -1,0 +1,1 @@
+"""Venues: where the engine gets market data and sends orders (sim, replay, polymarket)."""
