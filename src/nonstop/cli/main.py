@@ -16,5 +16,7 @@ for _optional in ("ctl", "mission_control", "sim_exchange", "backtest", "record"
         if exc.name != f"nonstop.cli.{_optional}":
             raise
 
-if __name__ == "__main__":
-    app()
+if __name__ == "__main__":  # `python -m nonstop.cli.main`: run the registered app, not this copy
+    from nonstop.cli.main import app as registered
+
+    registered()

@@ -1,0 +1,5 @@
+"""`python -m nonstop` is `nonstop`."""
+
+from nonstop.cli.main import app
+
+app()
