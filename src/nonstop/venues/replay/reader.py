@@ -1,0 +1,121 @@
+"""MarketDataReader: frames of one market-data file, checked as they are read.
+
+Every problem is a UserError naming the file and the fix: missing, not gzip, not this format,
+a newer version, a corrupt or truncated stream (gzip's CRC and length trailer are checked, and
+the end line must agree with what was read).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from nonstop.errors import UserError
+from nonstop.venues.replay.format import FORMAT_NAME, FORMAT_VERSION, Header
+
+_CHUNK = 1 << 20
+_LOADS = json.loads
+
+
+class MarketDataReader:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise UserError(f"--data: {self.path} does not exist; give a file written by `nonstop record` "
+                            f"or the sim converter")
+        self.size = self.path.stat().st_size
+        self.consumed = 0  # compressed bytes read so far (progress)
+        self.frames = 0
+        self.events = 0
+        self._lines = self._iter_lines()
+        first = self._next_line()
+        if first is None:
+            raise self._corrupt("it is empty")
+        try:
+            raw = _LOADS(first)
+            self.header = Header.model_validate(raw)
+        except (ValueError, ValidationError):
+            raise self._corrupt("its first line is not a market-data header") from None
+        if self.header.format != FORMAT_NAME:
+            raise self._corrupt(f"format {self.header.format!r} is not {FORMAT_NAME!r}")
+        if self.header.version > FORMAT_VERSION:
+            raise UserError(f"--data: {self.path} is format version {self.header.version}, this nonstop reads "
+                            f"up to {FORMAT_VERSION}; upgrade nonstop")
+
+    def _corrupt(self, why: str) -> UserError:
+        return UserError(f"--data: {self.path} is not a readable nonstop market-data file ({why}); "
+                         f"re-record it or convert it again")
+
+    def _iter_lines(self) -> Iterator[bytes]:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        rest = b""
+        with open(self.path, "rb") as raw:
+            while True:
+                chunk = raw.read(_CHUNK)
+                if not chunk:
+                    break
+                self.consumed += len(chunk)
+                try:
+                    data = inflater.decompress(chunk)
+                except zlib.error as exc:
+                    raise self._corrupt(f"gzip: {exc}") from None
+                if inflater.unused_data:
+                    raise self._corrupt("trailing bytes after the gzip stream")
+                if not data:
+                    continue
+                lines = (rest + data).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+        if not inflater.eof:
+            raise self._corrupt("the gzip stream is truncated")
+        if rest:
+            yield rest
+
+    def _next_line(self) -> bytes | None:
+        for line in self._lines:
+            if line:
+                return line
+        return None
+
+    def frames_iter(self) -> Iterator[dict[str, Any]]:
+        """Frames in file order; the end line is checked, not yielded."""
+        last_t = float("-inf")
+        for line in self._lines:
+            try:
+                frame = _LOADS(line)
+                t = frame["t"]
+            except (ValueError, KeyError, TypeError):
+                if line.startswith(b'{"end"'):
+                    self._check_end(line)
+                    return
+                raise self._corrupt(f"line {self.frames + 2} is not a frame") from None
+            if t < last_t:
+                raise self._corrupt(f"frame {self.frames + 1} goes back in time ({t} < {last_t})")
+            last_t = t
+            self.frames += 1
+            yield frame
+        raise self._corrupt("it has no end line; the writer did not finish")
+
+    def _check_end(self, line: bytes) -> None:
+        try:
+            end = _LOADS(line)["end"]
+        except (ValueError, KeyError):
+            raise self._corrupt("its end line is damaged") from None
+        if end.get("frames") != self.frames:
+            raise self._corrupt(f"the end line counts {end.get('frames')} frames, {self.frames} were read")
+        for line in self._lines:
+            if line:
+                raise self._corrupt("data after the end line")
+
+    @property
+    def progress(self) -> float:
+        return self.consumed / self.size if self.size else 1.0
+
+
+def peek_header(path: str | Path) -> Header:
+    """Check a file's header (cheap: the first chunk only); UserError when it is not ours."""
+    return MarketDataReader(path).header
