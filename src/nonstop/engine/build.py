@@ -13,7 +13,7 @@ from nonstop.engine.report import build_status
 from nonstop.errors import UserError
 from nonstop.home.config import VENUES, HomeConfig, load_config
 from nonstop.home.paths import Home
-from nonstop.reload.registry import StrategyRegistry
+from nonstop.reload.registry import ReloadSettings, StrategyRegistry
 from nonstop.status.writer import StatusWriter
 
 
@@ -57,7 +57,8 @@ def build_engine(home: Home, opts: RunOptions) -> Engine:
     if not config.slots:
         raise UserError(f"{home.config}: no [[slot]] configured; add one (see `nonstop init`)")
     seed = config.seed if opts.seed is None else opts.seed
-    registry = StrategyRegistry(home, config.slots)
+    registry = StrategyRegistry(home, config.slots, ReloadSettings(
+        rollback_after_failures=config.engine.rollback_after_failures))
     registry.load_all()
     venue = make_venue(venue_name, config, seed, opts)
     clock: Clock

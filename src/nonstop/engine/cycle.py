@@ -161,7 +161,7 @@ class Engine:
             strategy = self.registry.instance(cfg, params)
             ctx = build_context(now, rt, market, self.data, self.indicators, self.positions, self.memory,
                                 params, self.registry.state_version(cfg.module))
-            intents = run_decide(strategy, ctx, rt)
+            intents = run_decide(strategy, ctx, rt, self.config.engine.decide_budget_ms / 1e3)
         except Exception as exc:  # a strategy's fault must not stop the other slots
             rt.errors += 1
             rt.consecutive_errors += 1

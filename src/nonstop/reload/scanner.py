@@ -1,0 +1,129 @@
+"""Detection: which modules of HOME/strategies changed, and which changes are safe to act on.
+
+Each reload step `stat`s the folder and every module in it. Only a changed
+(mtime_ns, size, inode) leads to reading and hashing. A new content is *stable*
+(may go live) once the same sha256 was seen on two consecutive observations and
+the file has not been written for `settle_s` of wall time. Until then the file is
+re-read every step even if its stat did not change, because a write inside the
+file system's timestamp granularity can change the bytes without changing the stat
+(git's "racily clean" problem). So a file caught mid-write is never stable: the
+next observation sees other bytes, or the settle time has not passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+RESERVED = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names) | {"nonstop"}
+
+
+@dataclass(slots=True)
+class Observed:
+    name: str
+    path: str
+    sig: tuple[int, int, int] = (0, 0, 0)
+    sha256: str = ""
+    data: bytes = b""
+    mtime_ns: int = 0
+    stable: bool = False
+    missing: bool = False
+    first_seen: float = 0.0  # wall time this content was first observed
+    first_step: int = 0  # scanner step this content was first observed
+    stable_step: int = 0
+
+
+class Scanner:
+    def __init__(self, folder: Path, settle_s: float = 0.05, wall_ns: Callable[[], int] = time.time_ns) -> None:
+        self.folder = folder
+        self.settle_ns = int(settle_s * 1e9)
+        self._wall_ns = wall_ns
+        self.files: dict[str, Observed] = {}
+        self._dir_sig: tuple[int, int] | None = None
+        self._folder = str(folder)
+        self._unsettled: set[str] = set()
+        self.step = 0
+
+    @property
+    def settle_s(self) -> float:
+        return self.settle_ns / 1e9
+
+    @settle_s.setter
+    def settle_s(self, value: float) -> None:
+        self.settle_ns = int(value * 1e9)
+
+    def poll(self, step: int = 0) -> bool:
+        """One observation of every module (`step`: the cycle, for the record); True when anything changed."""
+        self.step = step
+        changed = self._list()
+        for obs in self.files.values():
+            try:
+                st = os.stat(obs.path)
+            except FileNotFoundError:
+                if not obs.missing:
+                    self._gone(obs)
+                    changed = True
+                continue
+            sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+            if sig == obs.sig and obs.name not in self._unsettled:
+                continue
+            obs.sig, obs.mtime_ns, obs.missing = sig, st.st_mtime_ns, False
+            changed |= self._observe(obs)
+        return changed
+
+    def _list(self) -> bool:
+        """Re-list the folder only when its own stat changed (a file was created, removed or renamed)."""
+        try:
+            st = os.stat(self._folder)
+        except FileNotFoundError:
+            return False
+        sig = (st.st_mtime_ns, st.st_ino)
+        if sig == self._dir_sig:
+            return False
+        self._dir_sig = sig
+        names = {e.name[:-3] for e in os.scandir(self._folder)
+                 if e.name.endswith(".py") and not e.name.startswith(".") and e.name[:-3].isidentifier()
+                 and e.name[:-3] not in RESERVED}
+        added = names - self.files.keys()
+        for name in added:
+            self.files[name] = Observed(name, os.path.join(self._folder, f"{name}.py"))
+        return bool(added)
+
+    def _observe(self, obs: Observed) -> bool:
+        try:
+            with open(obs.path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            self._gone(obs)
+            return True
+        digest = hashlib.sha256(data).hexdigest()
+        now = self._wall_ns()
+        if digest != obs.sha256:
+            obs.sha256, obs.data, obs.stable = digest, data, False
+            obs.first_seen, obs.first_step, obs.stable_step = now / 1e9, self.step, 0
+            self._unsettled.add(obs.name)
+            return True
+        quiet_since = obs.mtime_ns if obs.mtime_ns <= now + 1_000_000_000 else int(obs.first_seen * 1e9)
+        if obs.name in self._unsettled and now - quiet_since >= self.settle_ns:
+            self._unsettled.discard(obs.name)
+            obs.stable, obs.stable_step = True, self.step
+            return True
+        return False
+
+    def _gone(self, obs: Observed) -> None:
+        # Forget the content: when the file comes back, even with the same bytes, it settles afresh.
+        obs.missing, obs.stable, obs.sha256, obs.data, obs.sig = True, False, "", b"", (0, 0, 0)
+        self._unsettled.discard(obs.name)
+
+    def settle_now(self) -> None:
+        """At startup: wait (blocking) until every file is stable, re-reading as needed."""
+        deadline = time.monotonic() + 10.0
+        self.poll()
+        while self._unsettled and time.monotonic() < deadline:
+            time.sleep(max(self.settle_s / 2, 0.005))
+            self.poll()
