@@ -77,5 +77,8 @@ def build_engine(home: Home, opts: RunOptions) -> Engine:
 
 
 def _read_initial_control(home: Home) -> ControlDoc | None:
-    """The control in force at start; a bad file at start is reported by the watcher, defaults apply."""
-    return None
+    """The valid control.json at start, or None: then the bot starts PAUSED (there is no last good
+    document to keep) and the watcher reports why, until a valid document appears."""
+    from nonstop.control.watcher import load_initial
+
+    return load_initial(home.control)

@@ -123,17 +123,33 @@ class Engine:
         doc = self.control.poll(self.clock.wall())
         if doc is None:
             return
-        if self.self_halt and doc.mode is Mode.ACTIVE:
-            # An operator's newer ACTIVE revision resumes; a loss still over the cap re-halts in step 7.
+        if self.self_halt and doc.mode is Mode.ACTIVE and (
+                before.mode is not Mode.ACTIVE or doc.requests.resume != before.requests.resume):
+            # Only an explicit resume lifts the bot's own halt (a size edit must not); a loss still
+            # over the cap re-halts in step 7.
             self.self_halt = ""
-        if doc.mode in (Mode.PAUSED, Mode.HALTED) and before.mode is not doc.mode:
-            self._cancel_resting(f"mode {doc.mode.value}")
+        if doc.mode is Mode.HALTED and before.mode is not Mode.HALTED:
+            self._cancel_resting("mode HALTED", everything=True)
+        elif doc.mode is Mode.PAUSED and before.mode not in (Mode.PAUSED, Mode.HALTED):
+            self._cancel_resting("mode PAUSED")
+        elif doc.mode is Mode.REDUCE_ONLY and before.mode is Mode.ACTIVE:
+            self._cancel_resting("mode REDUCE_ONLY", buys_only=True)  # a resting buy would grow exposure
+        for rt in self.slots:
+            cfg = rt.config
+            if (before.toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)
+                    and not doc.toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)):
+                self._cancel_resting(f"slot {cfg.id} switched off", slot_id=cfg.id)
         self.registry.apply_requests(doc)
 
-    def _cancel_resting(self, why: str) -> None:
+    def _cancel_resting(self, why: str, *, everything: bool = False, buys_only: bool = False,
+                        slot_id: str | None = None) -> None:
         now = self.clock.now()
-        for record in self.positions.open_orders():
-            self.venue.cancel(record.request.client_id, now)
+        if everything:  # the kill switch: also what the venue holds that this run does not know of
+            self.venue.cancel_all(now)
+            return
+        for record in self.positions.open_orders(slot_id):
+            if not (buys_only and record.request.side.value != "BUY"):
+                self.venue.cancel(record.request.client_id, now)
 
     def _windows_step(self, now: float) -> None:
         toggles = self.control.doc.toggles
@@ -221,9 +237,10 @@ class Engine:
         loss = self.daily.loss(self.clock.now(), pm.totals.realized_pnl)
         cap = self.control.doc.sizing.max_daily_loss_usd
         if loss >= cap and not self.self_halt:
-            self.self_halt = f"daily loss ${loss:.2f} reached max_daily_loss_usd ${cap:.2f}"
+            self.self_halt = (f"daily loss ${loss:.2f} reached sizing.max_daily_loss_usd ${cap:.2f}; "
+                              f"raise it and `nonstop ctl resume` to trade again")
             self.errors.add(self.clock.wall(), "risk", f"HALTED: {self.self_halt}")
-            self._cancel_resting("daily loss")
+            self._cancel_resting("daily loss", everything=True)
 
 
 def _with_client_id(order: Any, client_id: str) -> Any:
