@@ -1,0 +1,107 @@
+"""One backtest run: the home's slots through the real engine (`build_engine`, `Engine.step`).
+
+The run happens in a scratch copy of the home (nonstop.toml, strategies, control.json with the
+sweep's parameters as `slot_params`, the engine's own override path), so parallel runs never
+share a file and the user's home is never written. Venue time runs as fast as the CPU allows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from nonstop.backtest.report import RecordingJournal, build_report
+from nonstop.backtest.spec import RunSpec
+from nonstop.control.schema import ControlDoc, Mode
+from nonstop.engine.build import RunOptions, build_engine
+from nonstop.errors import UserError
+from nonstop.home.config import load_config
+from nonstop.home.files import atomic_write_text
+from nonstop.home.paths import Home
+
+SETTLE_S = 180.0  # after the last simulated day: the windows that close at the end get resolved
+_PROGRESS_EVERY = 500  # cycles
+
+Progress = Callable[[float], None]
+
+
+def prepare_home(src: Home, dst: Home, slot_params: dict[str, dict[str, Any]]) -> None:
+    """Copy what the engine reads; the control is the home's, ACTIVE, with the run's slot parameters."""
+    dst.root.mkdir(parents=True)
+    shutil.copyfile(src.config, dst.config)
+    dst.strategies.mkdir()
+    for path in src.strategies.glob("*.py"):
+        shutil.copyfile(path, dst.strategies / path.name)
+    doc = ControlDoc(updated_by="nonstop backtest")
+    if src.control.exists():
+        try:
+            doc = ControlDoc.model_validate_json(src.control.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "document"
+            raise UserError(f"{src.control}: {where}: {err['msg']}; fix it (or delete it for the defaults) "
+                            f"before a backtest") from None
+    merged = {slot: dict(values) for slot, values in doc.slot_params.items()}
+    for slot, values in slot_params.items():
+        merged.setdefault(slot, {}).update(values)
+    doc = doc.model_copy(update={"mode": Mode.ACTIVE, "slot_params": merged})
+    atomic_write_text(dst.control, doc.model_dump_json(indent=2) + "\n")
+
+
+def drive(engine: Any, sim_seconds: float | None, progress: Progress | None = None) -> None:
+    """Step the engine: for `sim_seconds` of venue time, or until the replay venue has nothing left."""
+    clock, venue = engine.clock, engine.venue
+    start = clock.now()
+    venue.start(start)
+    next_at, cycles = start, 0
+    end = start + sim_seconds if sim_seconds is not None else None
+    while True:
+        if end is not None:
+            if next_at >= end:
+                break
+        elif cycles and venue.done:
+            break
+        clock.wait_until(next_at)
+        engine.step()
+        next_at += engine.period
+        cycles += 1
+        if progress is not None and cycles % _PROGRESS_EVERY == 0:
+            progress((next_at - start) / (end - start) if end is not None else venue.progress)
+    if progress is not None:
+        progress(1.0)
+
+
+def run_spec(spec: RunSpec, progress: Progress | None = None, render: bool = True) -> dict[str, Any]:
+    """Run one combination; returns {"report": report.json's dict, "html": report.html or ""}."""
+    home = Home(Path(spec.home))
+    config = load_config(home)
+    strategies = {s.id: s.module for s in config.slots}
+    with tempfile.TemporaryDirectory(prefix="nonstop-backtest-") as tmp:
+        work = Home(Path(tmp) / "home")
+        prepare_home(home, work, spec.slot_params)
+        src = spec.source
+        opts = RunOptions(venue="replay" if src.data else "sim", seed=src.seed, speed=None,
+                          data=list(src.data) or None, status_min_interval_s=5.0)
+        engine = build_engine(work, opts)
+        journal = RecordingJournal(engine.journal)
+        engine.journal = journal
+        engine.positions.history = deque()  # every closed trade, not the last 200
+        t0 = time.perf_counter()
+        try:
+            drive(engine, src.sim_days * 86400.0 + SETTLE_S if src.sim_days else None, progress)
+        finally:
+            engine.close()
+        wall = time.perf_counter() - t0
+    report = build_report(spec, engine, journal, wall, strategies)
+    html = ""
+    if render:
+        from nonstop.backtest.html import render_report
+
+        html = render_report(report)
+    return {"report": report, "html": html}
