@@ -1,0 +1,79 @@
+"""Orders signed and posted through polymarket-client against the fake, and what comes back."""
+
+from __future__ import annotations
+
+import pytest
+
+from nonstop.venues.base import Fill, OrderStatus, OrderUpdate
+from tests.polymarket.conftest import Pump, order, tick_down, tick_up
+
+
+@pytest.fixture
+def pump(fake, make_venue, request):  # type: ignore[no-untyped-def]
+    p = Pump(make_venue(fake, request.node.name))
+    p.market = p.until(p.current_market, what="an open market with books")
+    return p
+
+
+def final(p: Pump, cid: str) -> OrderUpdate:
+    return p.until(lambda: next((e for e in p.of(OrderUpdate, client_id=cid) if e.status.is_final), None),
+                   what=f"{cid} final")
+
+
+def test_signed_order_rests_under_its_eip712_id_and_cancels(pump, fake) -> None:
+    info = pump.market
+    book = pump.venue.book(info.up_token)
+    price = tick_down(book.best_bid - 0.05, info.tick_size)
+    pump.venue.place(order(info, "t.1", "BUY", price, 10), pump.venue.clock.now())
+    live = pump.until(lambda: pump.of(OrderUpdate, client_id="t.1", status=OrderStatus.LIVE), what="LIVE")[0]
+    # The fake names orders by the EIP-712 hash of what the SDK signed and recovers the signer
+    # from the signature: an order that was not signed by the SDK as the docs say is refused.
+    assert live.venue_order_id.startswith("0x") and len(live.venue_order_id) == 66
+    acct = fake.state()["accounts"][pump.venue.account["api_key"]]
+    assert acct["orders"] == 1 and acct["open_orders"] == 1
+    assert [v.client_id for v in pump.venue.open_orders()] == ["t.1"]
+    pump.venue.cancel("t.1", pump.venue.clock.now())
+    done = final(pump, "t.1")
+    assert done.status is OrderStatus.CANCELLED and done.filled == 0
+    assert pump.venue.open_orders() == []
+
+
+def test_crossing_fak_fills_once_settled_with_the_taker_fee(pump) -> None:
+    info = pump.market
+    ask = pump.venue.book(info.up_token).best_ask
+    pump.venue.place(order(info, "t.2", "BUY", tick_up(ask + 0.02, info.tick_size), 6, "FAK"),
+                     pump.venue.clock.now())
+    final(pump, "t.2")
+    statuses = [e.status for e in pump.of(OrderUpdate, client_id="t.2")]
+    assert statuses[:2] == [OrderStatus.PENDING, OrderStatus.DELAYED]  # the venue's taker delay
+    fills = pump.of(Fill, client_id="t.2")
+    assert fills and statuses[-1] in (OrderStatus.FILLED, OrderStatus.CANCELLED)
+    for f in fills:
+        assert not f.maker and f.fee == pytest.approx(round(f.size * 0.07 * f.price * (1 - f.price), 5), abs=1e-5)
+    assert len({f.fill_id for f in fills}) == len(fills)
+    assert final(pump, "t.2").filled == pytest.approx(sum(f.size for f in fills))
+
+
+def test_refusals_come_back_as_rejected_with_the_venue_reason(pump) -> None:
+    info = pump.market
+    bid = pump.venue.book(info.up_token).best_bid
+    now = pump.venue.clock.now()
+    pump.venue.place(order(info, "t.3", "BUY", tick_down(bid - 0.05, info.tick_size), 2), now)  # below 5 shares
+    pump.venue.place(order(info, "t.4", "SELL", tick_up(bid + 0.05, info.tick_size), 10), now)  # holds none
+    small, naked = final(pump, "t.3"), final(pump, "t.4")
+    assert small.status is OrderStatus.REJECTED and "minimum" in small.reason
+    assert naked.status is OrderStatus.REJECTED and "balance" in naked.reason
+
+
+def test_a_second_place_of_the_same_client_id_is_not_a_second_order(pump, fake) -> None:
+    info = pump.market
+    bid = pump.venue.book(info.up_token).best_bid
+    req = order(info, "t.5", "BUY", tick_down(bid - 0.06, info.tick_size), 7)
+    pump.venue.place(req, pump.venue.clock.now())
+    pump.until(lambda: pump.of(OrderUpdate, client_id="t.5", status=OrderStatus.LIVE), what="LIVE")
+    pump.venue.place(req, pump.venue.clock.now())
+    pump.until(lambda: True)
+    acct = fake.state()["accounts"][pump.venue.account["api_key"]]
+    assert acct["orders"] == 1 and acct["open_orders"] == 1
+    pump.venue.cancel_all(pump.venue.clock.now())
+    assert final(pump, "t.5").status is OrderStatus.CANCELLED
