@@ -14,6 +14,7 @@ from nonstop.errors import UserError
 from nonstop.home.config import VENUES, HomeConfig, load_config
 from nonstop.home.paths import Home
 from nonstop.reload.registry import ReloadSettings, StrategyRegistry
+from nonstop.state.durable import open_durable_state
 from nonstop.status.writer import StatusWriter
 
 
@@ -47,7 +48,8 @@ def make_venue(name: str, config: HomeConfig, seed: int, opts: RunOptions) -> An
     raise UserError(f"--venue: unknown venue {name!r}; use one of {', '.join(VENUES)}")
 
 
-def build_engine(home: Home, opts: RunOptions) -> Engine:
+def build_engine(home: Home, opts: RunOptions, venue: Any = None) -> Engine:
+    """`venue`: an already made Venue object (tests: a venue that outlives the engine); default by name."""
     config = load_config(home)
     venue_name = opts.venue or config.venue
     if venue_name not in VENUES:
@@ -60,7 +62,8 @@ def build_engine(home: Home, opts: RunOptions) -> Engine:
     registry = StrategyRegistry(home, config.slots, ReloadSettings(
         rollback_after_failures=config.engine.rollback_after_failures))
     registry.load_all()
-    venue = make_venue(venue_name, config, seed, opts)
+    if venue is None:
+        venue = make_venue(venue_name, config, seed, opts)
     clock: Clock
     if venue_name == "polymarket":
         clock = RealClock()
@@ -72,7 +75,10 @@ def build_engine(home: Home, opts: RunOptions) -> Engine:
     if interval is None:
         interval = 0.05 if opts.speed is None or opts.speed > 50 else 0.0
     sink = StatusWriter(home.status, build_status, interval)
-    engine = Engine(config, venue, clock, registry, watcher, sink)
+    # Last, once everything is valid: open the journal, rebuild positions from it (state/durable.py).
+    durable = open_durable_state(home, config, venue, clock.now(), clock.wall())
+    engine = Engine(config, venue, clock, registry, watcher, sink, journal=durable.journal,
+                    positions=durable.positions, throttle=durable.throttle, recover=durable.reconciler)
     return engine
 
 

@@ -25,6 +25,7 @@ from nonstop.markets import parse_slug
 from nonstop.reload.registry import StrategyRegistry
 from nonstop.state.journal_api import JournalLike, NullJournal
 from nonstop.state.positions import DailyLoss, PositionManager
+from nonstop.state.ratelimit import OrderThrottle
 from nonstop.venues.base import Fill, OrderUpdate, Resolution, Venue
 
 
@@ -51,7 +52,8 @@ class EngineErrors:
 class Engine:
     def __init__(self, config: HomeConfig, venue: Venue, clock: Clock, registry: StrategyRegistry,
                  control: ControlWatcher, status_sink: Any = None, journal: JournalLike | None = None,
-                 positions: PositionManager | None = None) -> None:
+                 positions: PositionManager | None = None, throttle: OrderThrottle | None = None,
+                 recover: Any = None) -> None:
         self.config = config
         self.venue = venue
         self.clock = clock
@@ -60,6 +62,9 @@ class Engine:
         self.status_sink = status_sink
         self.journal: JournalLike = journal or NullJournal()
         self.positions = positions or PositionManager(config.engine.starting_cash)
+        self.throttle = throttle or OrderThrottle(venue)  # rate-limit budgets between the engine and the venue
+        self.recover = recover  # called once after venue.start(): reconciliation (state/recovery.py)
+        self._generations: tuple[int, ...] = ()
         self.data = MarketData()
         self.indicators = IndicatorEngine()
         self.data.on_spot(self.indicators.on_spot)
@@ -90,7 +95,9 @@ class Engine:
         self._control_step()                                                       # 1
         busy = {rt.config.id for rt in self.slots if self.positions.in_flight(rt.config.id)}
         self.registry.reload_step(now, busy, self.memory)                          # 2
+        self._journal_generations()
         trading = self.data.apply(self.venue.poll(now))                            # 3
+        self.throttle.drain(now)  # orders delayed by a rate limit go first, oldest first
         self._windows_step(now)                                                    # 4
         for rt in self.slots:                                                      # 5 + 6
             strategy_ns += self._decide_and_route(now, rt)
@@ -103,6 +110,8 @@ class Engine:
     def run(self, duration_s: float) -> None:
         end = self.clock.now() + duration_s
         self.venue.start(self.clock.now())
+        if self.recover is not None:  # reconcile with the venue before the first cycle, journal first
+            self.recover(self, self._fills_step)
         next_at = self.clock.now()
         while next_at < end and not self.stop_requested:
             self.clock.wait_until(next_at)
@@ -110,6 +119,15 @@ class Engine:
             next_at += self.period
         if self.status_sink is not None:
             self.status_sink.publish(self, final=True)
+
+    def rate_limit_status(self) -> dict[str, dict[str, float]]:
+        return self.throttle.status(self.clock.now())
+
+    def _journal_generations(self) -> None:
+        gens = tuple(self.registry.generation(rt.config.module) for rt in self.slots)
+        if gens != self._generations:  # a reload or rollback happened: keep the history in the journal
+            self._generations = gens
+            self.journal.strategy_generations(self.registry.status())
 
     def close(self) -> None:
         self.venue.close()
@@ -123,6 +141,7 @@ class Engine:
         doc = self.control.poll(self.clock.wall())
         if doc is None:
             return
+        self.journal.control_applied(doc.revision, doc.mode.value, self.clock.wall())
         if self.self_halt and doc.mode is Mode.ACTIVE and (
                 before.mode is not Mode.ACTIVE or doc.requests.resume != before.requests.resume):
             # Only an explicit resume lifts the bot's own halt (a size edit must not); a loss still
@@ -149,7 +168,7 @@ class Engine:
             return
         for record in self.positions.open_orders(slot_id):
             if not (buys_only and record.request.side.value != "BUY"):
-                self.venue.cancel(record.request.client_id, now)
+                self.throttle.cancel(record.request.client_id, now)
 
     def _windows_step(self, now: float) -> None:
         toggles = self.control.doc.toggles
@@ -213,7 +232,7 @@ class Engine:
         order = _with_client_id(result, pm.next_client_id(rt.config.id, market.slug))
         self.journal.order_intent(order, now)
         pm.order_sent(order, market.asset, market.timeframe)
-        self.venue.place(order, now)
+        self.throttle.place(order, now)
         return (f"sent {order.order_type.value} {order.side.value} {order.size:g} {order.outcome.value} "
                 f"@ {order.price:g} ({intent.reason})")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Iterable, Protocol
 
 from nonstop.venues.base import Event, OrderRequest
 
@@ -16,6 +16,12 @@ class JournalLike(Protocol):
 
     def cycle_done(self, cycle: int, now: float) -> None: ...
 
+    def control_applied(self, revision: int, mode: str, wall: float) -> None:
+        """A control revision the engine applied."""
+
+    def strategy_generations(self, strategies: Iterable[dict[str, Any]]) -> None:
+        """The registry's status entries, given when a generation changed."""
+
     def close(self) -> None: ...
 
 
@@ -27,6 +33,12 @@ class NullJournal:
         return True
 
     def cycle_done(self, cycle: int, now: float) -> None:
+        pass
+
+    def control_applied(self, revision: int, mode: str, wall: float) -> None:
+        pass
+
+    def strategy_generations(self, strategies: Iterable[dict[str, Any]]) -> None:
         pass
 
     def close(self) -> None:
