@@ -26,6 +26,7 @@ class MarketData:
         self.events = 0
         self.prints = 0
         self._spot_listeners: list = []
+        self._twap_memo: dict[tuple[str, float, float], float | None] = {}  # cleared on new data
 
     def on_spot(self, listener) -> None:  # type: ignore[no-untyped-def]
         self._spot_listeners.append(listener)
@@ -33,6 +34,7 @@ class MarketData:
     def apply(self, events: list[Event]) -> list[Event]:
         """Absorb market data; return the trading events (orders, fills, resolutions) in order."""
         trading: list[Event] = []
+        self._twap_memo.clear()
         for ev in events:
             kind = type(ev)
             if kind is BookUpdate:
@@ -70,7 +72,14 @@ class MarketData:
         return samples[-1][1] if samples else None
 
     def twap(self, asset: str, until: float, lookback_s: float) -> float | None:
-        """Mean of the oracle samples with until - lookback < ts <= until."""
+        """Mean of the oracle samples with until - lookback < ts <= until (memoised per cycle)."""
+        key = (asset, until, lookback_s)
+        if key in self._twap_memo:
+            return self._twap_memo[key]
+        value = self._twap_memo[key] = self._twap(asset, until, lookback_s)
+        return value
+
+    def _twap(self, asset: str, until: float, lookback_s: float) -> float | None:
         samples = self.oracle.get(asset)
         if not samples:
             return None
