@@ -35,9 +35,9 @@ class Probe:
 
     def decide(self, ctx: Context) -> list[Intent]:
         ctx.memory["n"] = ctx.memory.get("n", 0) + 1
-        out = [Intent.arm(f"{TAG} n={ctx.memory['n']} t={ctx.now:.0f}")]
+        out = [Intent.arm(f"{TAG} n={ctx.memory['n']} w={ctx.window.start}")]
         if not ctx.window.fired and ctx.window.seconds_left < self.buy_at:
-            out.append(Intent.buy(Outcome.UP, 0.99, size_usd=2, reason=TAG))
+            out.append(Intent.buy(Outcome.UP, 0.99, size_usd=6, reason=TAG))
         return out
 '''
 

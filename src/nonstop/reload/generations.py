@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,12 +60,64 @@ class ModuleRecord:
         return max(lower) if lower else None
 
 
+class DiskWriter:
+    """Writes files on a background thread, in order: on some disks a write and rename costs
+    milliseconds, which the cycle must not wait for. Only the system calls run there (they
+    release the GIL); what is written was prepared by the caller."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.errors: list[str] = []
+
+    def submit(self, job: Callable[[], None]) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="nonstop-generations", daemon=True)
+            self._thread.start()
+        self._queue.put(job)
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                job()
+            except OSError as exc:  # a full disk must not stop the bot; status would show stale kept files
+                self.errors.append(str(exc))
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        if self._thread is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 class GenerationStore:
     def __init__(self, folder: Path, keep: int = 20) -> None:
         self.folder = folder
         self.keep = max(keep, 2)
         self.records: dict[str, ModuleRecord] = {}
         self.applied_requests: list[int] = []
+        self.disk = DiskWriter()
 
     def record(self, name: str) -> ModuleRecord:
         rec = self.records.get(name)
@@ -103,11 +158,17 @@ class GenerationStore:
                                               str(meta.get("note", "")))
 
     def save(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Queue the manifest for writing (a snapshot: history entries are never changed once made)."""
         doc = {"version": MANIFEST_VERSION, "applied_requests": self.applied_requests[-1000:],
-               "modules": {n: {"next": r.next_number, "chain": r.chain[-200:], "history": r.history,
+               "modules": {n: {"next": r.next_number, "chain": r.chain[-200:], "history": list(r.history),
                                "pinned_file_hash": r.pinned_file_hash} for n, r in sorted(self.records.items())}}
-        atomic_write_text(self.manifest, json.dumps(doc, indent=1))
+        folder, path = self.folder, self.manifest
+
+        def write() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, json.dumps(doc, indent=1))
+
+        self.disk.submit(write)
 
     # -- generations going live -----------------------------------------------------------
 
@@ -120,16 +181,13 @@ class GenerationStore:
         rec.history.append(gen.summary())
         rec.history = rec.history[-self.keep:]
         if gen.number not in rec.kept:
-            folder = self.folder / gen.module
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"g{gen.number:05d}-{gen.sha256[:12]}.py").write_bytes(gen.source)
+            path = self.folder / gen.module / f"g{gen.number:05d}-{gen.sha256[:12]}.py"
+            self.disk.submit(lambda path=path, data=gen.source: _write_bytes(path, data))
         rec.kept[gen.number] = gen
         for number in sorted(rec.kept)[:-self.keep]:
             old = rec.kept.pop(number)
-            try:
-                os.unlink(self.folder / gen.module / f"g{number:05d}-{old.sha256[:12]}.py")
-            except FileNotFoundError:
-                pass
+            gone = self.folder / gen.module / f"g{number:05d}-{old.sha256[:12]}.py"
+            self.disk.submit(lambda gone=gone: _unlink(gone))
 
     def kept_numbers(self, name: str) -> list[int]:
         return sorted(self.record(name).kept)

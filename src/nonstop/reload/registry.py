@@ -404,6 +404,7 @@ class StrategyRegistry:
 
     def close(self) -> None:
         self.validator.close()
+        self.store.disk.close()
         for name, live in self.live.items():
             loader.forget(name, live.versioned, live.module)
         self._instances.clear()

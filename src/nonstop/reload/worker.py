@@ -129,7 +129,7 @@ def _check_contract(contract: Contract, folder: str) -> Failure | None:
                                                              f"for params {params}", "validate")
         except BodyTimeout as exc:
             return describe(exc, "timeout", folder, path)
-        except Exception as exc:
+        except BaseException as exc:
             return describe(exc, phase, folder, path)
     return None
 
@@ -155,7 +155,7 @@ def run_job(job: Job, progress: Callable[[str], None]) -> Result:
         failure = describe(exc, "timeout", job.folder, finder.path(current))
     except SyntaxError as exc:
         failure = describe(exc, "compile", job.folder, finder.path(current))
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit in a module body is a broken module too, not the end of us
         failure = describe(exc, "import", job.folder, finder.path(current))
     finally:
         sys.meta_path.remove(finder)

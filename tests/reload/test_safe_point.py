@@ -1,0 +1,38 @@
+"""Safe point: a swap waits while a slot of the module has an order in flight, then lands the cycle after."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from nonstop.cli.main import app
+from tests.reload.conftest import make_home, probe, slot, write
+
+# p-btc rests a GTC bid far below the market at its first cycle: an order in flight for minutes.
+RESTING = probe("v1").replace(
+    "Intent.buy(Outcome.UP, 0.99, size_usd=6, reason=TAG)",
+    "Intent.buy(Outcome.UP, 0.02, size_usd=6, order_type=OrderType.GTC, reason=TAG)").replace(
+    "import Context, Intent, Outcome", "import Context, Intent, OrderType, Outcome")
+SLOTS = [slot("p-btc", "probe", "Probe", "BTC", params="{ buy_at = 100000 }"),
+         slot("p-eth", "probe", "Probe", "ETH", params="{ buy_at = 0 }")]
+
+
+def test_swap_is_deferred_while_an_order_is_in_flight(tmp_path, bots):
+    home = make_home(tmp_path / "h", SLOTS, {"probe": RESTING})
+    bot = bots(home)
+    bot.step(3)
+    assert bot.engine.positions.busy_slots() == {"p-btc"}
+    write(home.strategies / "probe.py", RESTING.replace('TAG = "v1"', 'TAG = "v2"'))
+    bot.until(lambda: any("deferred" in p for p in bot.strategies()["probe"]["pending"]), pace=0.002)
+    assert bot.strategies()["probe"]["pending"] == ["deferred: order in flight on slot p-btc"]
+    bot.step(20, pace=0.002)
+    assert bot.generation("probe") == 1 and {t for _, t in bot.tags("p-eth")} == {"v1"}
+
+    result = CliRunner().invoke(app, ["ctl", "--home", str(home.root), "pause"])  # cancels resting orders
+    assert result.exit_code == 0, result.output
+    settled = bot.until(lambda: not bot.engine.positions.busy_slots(), max_steps=50, pace=0.0)
+    assert settled > 0 and bot.generation("probe") == 1  # never while the order was in flight
+    cleared = bot.engine.cycle
+    bot.step(1)
+    entry = bot.strategies()["probe"]
+    assert entry["generation"] == 2 and entry["history"][-1]["cycle_live"] == cleared + 1
+    assert bot.tags("p-btc")[-1] == (cleared + 1, "v2") and bot.tags("p-eth")[-1] == (cleared + 1, "v2")
