@@ -54,24 +54,28 @@ class BookMaker:
         self._base: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
         self._growth: dict[int, float] = {}
         self._step = round(cfg.level_step * 1000)
+        self._bucket_s = cfg.book_bucket_s
 
     def bucket(self, t: float) -> int:
-        return math.floor(t / self._cfg.book_bucket_s + 1e-6)
+        return math.floor(t / self._bucket_s + 1e-6)
 
     # -- fair value --------------------------------------------------------------
 
     def fair(self, m: SimMarket, t: float) -> float:
         """P(Up) as the makers see it at `t`: from the exchange price `mm_lag_s` earlier."""
-        cfg = self._cfg
-        te = t - cfg.mm_lag_s
+        te = t - self._cfg.mm_lag_s
         if te < m.start:
             return 0.5  # the strike is not set yet
-        asset, paths = m.asset, self._paths
+        spot, sigma = self._paths.view(m.asset, te)[:2]
+        return self._fair(m, te, spot, sigma)
+
+    def _fair(self, m: SimMarket, te: float, spot: float, sigma: float) -> float:
+        cfg, paths, asset = self._cfg, self._paths, m.asset
         tau = max(m.end - te, 0.0)
-        spot = paths.price_at(asset, te)
-        sigma = paths.sigma(asset, te)
         if cfg.resolution_rule == "spot":
-            return fair_up_probability(spot, paths.price(asset, m.start), tau, sigma, 1e-9)
+            if m.ptb_x is None:
+                m.ptb_x = paths.price(asset, m.start)
+            return fair_up_probability(spot, m.ptb_x, tau, sigma, 1e-9)
         lookback = cfg.twap_lookback_s
         if m.ptb_x is None:
             m.ptb_x = paths.sum_between(asset, m.start - lookback + 1, m.start) / lookback
@@ -89,34 +93,45 @@ class BookMaker:
         if t - self._cfg.mm_lag_s < m.start:
             b = -1  # before the open the makers quote 0.5 and sit still
         else:
-            b = self.bucket(t)
+            b = math.floor(t / self._bucket_s + 1e-6)
         cached = self._quotes.get((m.key, b))
         if cached is not None:
             return cached
         if len(self._quotes) > _CACHE_MAX:
             self._quotes.clear()
-        q = self._quote(m, t if b < 0 else b * self._cfg.book_bucket_s)
+        q = self._quote(m, t if b < 0 else b * self._bucket_s)
         self._quotes[(m.key, b)] = q
         return q
 
     def _quote(self, m: SimMarket, t: float) -> Quote:
-        cfg, paths = self._cfg, self._paths
+        cfg = self._cfg
         te = t - cfg.mm_lag_s
-        k = math.floor(te)
-        p = min(max(self.fair(m, t), 1e-6), 1.0 - 1e-6)
-        x = math.log(p / (1.0 - p))
-        if te >= m.start:  # quotes of a window not yet open sit still at 0.5
-            x += cfg.mm_noise_logit * self._noise.normal(m.key, k, 1)
-        c = 1.0 / (1.0 + math.exp(-x))
         tau = m.end - t
-        half = cfg.spread / 2.0 + (paths.widen(m.asset, k) if te >= m.start else 0.0)
+        depth = m.depth
+        if tau <= 30:
+            depth *= cfg.depth_close_factor
+        half = cfg.spread / 2.0
+        if te < m.start:
+            p, c = 0.5, 0.5  # nothing here may depend on t: the pre-open quote is cached once
+        else:
+            spot, sigma, widen, shock_next, age = self._paths.view(m.asset, te)
+            p = min(max(self._fair(m, te, spot, sigma), 1e-6), 1.0 - 1e-6)
+            x = math.log(p / (1.0 - p)) + cfg.mm_noise_logit * self._noise.normal(m.key, math.floor(te), 1)
+            c = 1.0 / (1.0 + math.exp(-x))
+            half += widen
+            if self._noise.uniform(m.key, math.floor(te), 2) < m.wide_share:
+                half += cfg.spread / 2.0  # some seconds the makers just quote wider (thinner coins more often)
+            if shock_next:
+                depth *= _DEPTH_AFTER[0]  # informed makers pull ahead of the move
+            elif age < len(_DEPTH_AFTER):
+                depth *= _DEPTH_AFTER[age]
         if tau <= 30:
             half += m.t30_spread_add / 2.0
         elif tau <= 60:
             half += cfg.spread_t60_add / 2.0
         tick = 1 if m.fine_tick else 10
         if tick == 1:
-            half *= max(0.2, min(c, 1.0 - c) / 0.04)  # near certainty quotes tighten with the tick
+            half *= max(0.3, min(1.0, min(c, 1.0 - c) / 0.03))  # near certainty quotes tighten with the tick
         width = max(1, math.floor(2.0 * half * 1000.0 / tick + 0.5))
         bid = math.floor((c * 1000.0 - width * tick / 2.0) / tick + 0.5) * tick
         ask = bid + width * tick
@@ -126,35 +141,22 @@ class BookMaker:
         if bid < tick:
             bid = tick
             ask = max(ask, bid + tick)
-        depth = self._cfg.asset(m.asset).depth_scale
-        if m.timeframe == "5m":
-            depth *= cfg.depth_5m_factor
-        if tau <= 30:
-            depth *= cfg.depth_close_factor
-        if te < m.start:
-            pass  # nothing here may depend on t: the pre-open quote is cached once
-        elif paths.shock(m.asset, k + 1) > 0:
-            depth *= _DEPTH_AFTER[0]  # informed makers pull ahead of the move
-        else:
-            age = paths.shock_age(m.asset, k)
-            if age < len(_DEPTH_AFTER):
-                depth *= _DEPTH_AFTER[age]
         bid_thin = cfg.loser_thin_factor if c < 1.0 - cfg.loser_thin_above else 1.0
         ask_thin = cfg.loser_thin_factor if c > cfg.loser_thin_above else 1.0
         return Quote(p, c, tick, bid, ask, depth, bid_thin, ask_thin)
 
-    def update_tick(self, m: SimMarket, k: int) -> None:
+    def update_tick(self, m: SimMarket, k: int) -> bool:
         """Move the market's tick regime at venue second k, with hysteresis.
 
         The tick turns 0.001 once the quote leaves [0.04, 0.96] and back to 0.01 only inside
         [0.06, 0.94], so a price hovering at the boundary does not flap the tick every second.
         Called once per second in time order, so the regime is the same however the venue is polled.
+        Returns whether the tick changed.
         """
         c = self.quote(m, k).center
-        if m.fine_tick:
-            m.fine_tick = not (0.06 <= c <= 0.94)
-        else:
-            m.fine_tick = c < 0.04 or c > 0.96
+        was = m.fine_tick
+        m.fine_tick = not (0.06 <= c <= 0.94) if was else (c < 0.04 or c > 0.96)
+        return m.fine_tick != was
 
     # -- ladders -----------------------------------------------------------------
 
@@ -174,9 +176,9 @@ class BookMaker:
         self._ladders[(m.key, b)] = result
         return result
 
-    def books(self, m: SimMarket, t: float) -> tuple[Book, Book]:
+    def books(self, m: SimMarket, t: float, q: Quote | None = None) -> tuple[Book, Book]:
         """Up and Down books of the background ladder at `t`; level tuples are shared while unchanged."""
-        q = self.quote(m, t)
+        q = q or self.quote(m, t)
         bid_sizes, ask_sizes = self._sized(m, t, q)
         up_bids, down_asks = self._levels(m, q.bid, -self._step, q.tick, bid_sizes)
         up_asks, down_bids = self._levels(m, q.ask, self._step, q.tick, ask_sizes)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from nonstop.markets import MarketInfo
 from nonstop.venues.base import (Book, BookUpdate, Event, MarketListed, OpenOrderView, OracleTick, OrderRequest,
                                  OrderStatus, OrderUpdate, Resolution, SpotTick, TradePrint)
-from nonstop.venues.sim.book import BookMaker, to_books
+from nonstop.venues.sim.book import BookMaker, Quote, to_books
 from nonstop.venues.sim.config import SimConfig
 from nonstop.venues.sim.flow import FlowModel, prints
 from nonstop.venues.sim.matching import Matcher, Out
@@ -50,6 +50,7 @@ class SimExchange:
         self.now = float(cfg.start_time) - 1.0  # everything at or before `now` has been played
         self._next_second = cfg.start_time
         self._oracle_next = {a: self._first_undelivered(a, self.now) for a in cfg.assets}
+        self._oracle_due = {a: self.oracle.delivered_at(a, k) for a, k in self._oracle_next.items()}
         self._markets: dict[str, SimMarket] = {}
         self._by_token: dict[str, SimMarket] = {}
         self._actions: list[tuple[float, int, str, Any]] = []
@@ -80,7 +81,7 @@ class SimExchange:
         up, down = self._books_at(m, self.now if at is None else at)
         return up if token_id == m.info.up_token else down
 
-    def _books_at(self, m: SimMarket, t: float) -> tuple[Book, Book]:
+    def _books_at(self, m: SimMarket, t: float, q: Quote | None = None) -> tuple[Book, Book]:
         b, v = self.books.bucket(t), self.matcher.version.get(m.key, 0)
         hit = self._book_cache.get(m.key)
         if hit is not None and hit[0] == b and hit[1] == v and hit[2].ts == t:
@@ -89,7 +90,7 @@ class SimExchange:
             bids, asks = self.matcher.display(m, t)
             up, down = to_books(m, bids, asks, t)
         else:
-            up, down = self.books.books(m, t)
+            up, down = self.books.books(m, t, q)
         self._book_cache[m.key] = (b, v, up, down)
         return up, down
 
@@ -149,16 +150,20 @@ class SimExchange:
 
     # -- the clock -------------------------------------------------------------------
 
-    def advance(self, now: float) -> list[Delivered]:
-        """Play everything due in (previous now, now], in time order, then publish changed books at `now`."""
+    def advance(self, now: float, books: bool = True) -> list[Delivered]:
+        """Play everything due in (previous now, now], in time order, then publish changed books at `now`.
+
+        books=False skips the BookUpdate step (a recorder or benchmark that reads `book()` itself);
+        it changes nothing else.
+        """
         out: list[Delivered] = []
         if now <= self.now:
             return out
+        due = self._oracle_due
         while True:
             cand = (float(self._next_second), _SECOND, "")
-            for asset, k in self._oracle_next.items():
-                at = self.oracle.delivered_at(asset, k)
-                if (at, _ORACLE, asset) < cand:
+            for asset, at in due.items():
+                if at < cand[0] or (at == cand[0] and (_ORACLE, asset) < cand[1:]):
                     cand = (at, _ORACLE, asset)
             if self._actions and (self._actions[0][0], _ACTION, "") < cand:
                 cand = (self._actions[0][0], _ACTION, "")
@@ -173,7 +178,8 @@ class SimExchange:
                 at, _, kind, payload = heapq.heappop(self._actions)
                 self._act(at, kind, payload, out)
         self.now = now
-        self._publish_books(now, out)
+        if books:
+            self._publish_books(now, out)
         return out
 
     def _first_undelivered(self, asset: str, t: float) -> int:
@@ -199,7 +205,9 @@ class SimExchange:
                 self._push(m.end + cfg.publish_delay_s, "resolve", m)
             elif k >= m.start:
                 self._trade_second(m, k, out)
-                self.books.update_tick(m, k)
+                if self.books.update_tick(m, k):
+                    m.info = replace(m.info, tick_size=0.001 if m.fine_tick else 0.01)
+                    out.append(Delivered(k, MarketListed(m.info), None))
 
     def _trade_second(self, m: SimMarket, k: int, out: list[Delivered]) -> None:
         q = self.books.quote(m, k)
@@ -232,7 +240,10 @@ class SimExchange:
     def _deliver_oracle(self, asset: str, at: float, out: list[Delivered]) -> None:
         k = self._oracle_next[asset]
         self._oracle_next[asset] = k + 1
+        self._oracle_due[asset] = self.oracle.delivered_at(asset, k + 1)
         out.append(Delivered(at, OracleTick(asset, self.oracle.value(asset, k), float(k)), None))
+        if k % 300:
+            return  # windows only start on multiples of 300 s
         for m in self._markets.values():
             if m.asset == asset and m.start == k and m.info.price_to_beat is None:
                 m.info = m.info.with_price_to_beat(self.oracle.price_to_beat(asset, k))
@@ -277,7 +288,8 @@ class SimExchange:
 
     @staticmethod
     def _deliver(at: float, events: Out, out: list[Delivered]) -> None:
-        out.extend(Delivered(at, e, acct) for acct, e in events)
+        for acct, e in events:
+            out.append(Delivered(at, e, acct))
 
     def _publish_books(self, now: float, out: list[Delivered]) -> None:
         for m in self._markets.values():
@@ -289,11 +301,7 @@ class SimExchange:
             if self._book_sig.get(m.key) == sig:
                 continue  # nothing that shapes this book changed since it was last published
             self._book_sig[m.key] = sig
-            up, down = self._books_at(m, now)
-            tick = 0.001 if q.tick == 1 else 0.01
-            if tick != m.info.tick_size:
-                m.info = replace(m.info, tick_size=tick)
-                out.append(Delivered(now, MarketListed(m.info), None))
+            up, down = self._books_at(m, now, q)
             for b in (up, down):
                 sig = (b.bids, b.asks)
                 last = self._emitted.get(b.token_id)

@@ -14,7 +14,7 @@ import numpy as np
 from nonstop.markets import ASSETS, Outcome
 from nonstop.venues.sim import rand
 from nonstop.venues.sim.config import SimConfig
-from nonstop.venues.sim.prices import CHUNK_S, PricePaths
+from nonstop.venues.sim.prices import CHUNK_S, KEEP_CHUNKS, PricePaths
 
 _KNOT_S = 60  # the offset wanders smoothly: AR(1) knots a minute apart, linear in between
 _MIN_DELAY_S = 0.2
@@ -63,7 +63,7 @@ def resolve(samples: Mapping[int, float], start: int, end: int, rule: Literal["t
 class _Chunk:
     value: list[float]
     delivery: list[float]
-    last_knot: float
+    carry: tuple[float, float]  # (last offset knot, last delivery time): what the next chunk continues from
 
 
 class Oracle:
@@ -74,17 +74,31 @@ class Oracle:
         self._cfg = config
         self._paths = paths
         self.origin = paths.origin
-        self._chunks: dict[str, list[_Chunk]] = {a: [] for a in config.assets}
+        self._chunks: dict[str, dict[int, _Chunk]] = {a: {} for a in config.assets}
+        self._carries: dict[str, list[tuple[float, float]]] = {a: [] for a in config.assets}
 
     def _at(self, asset: str, k: int) -> tuple[_Chunk, int]:
         off = k - self.origin
         if off < 0:
             raise ValueError(f"oracle second {k} is before the origin {self.origin}")
         c = off // CHUNK_S
-        chunks = self._chunks[asset]
-        while len(chunks) <= c:
-            chunks.append(self._generate(asset, len(chunks)))
-        return chunks[c], off - c * CHUNK_S
+        chunk = self._chunks[asset].get(c)
+        if chunk is None:
+            chunk = self._load(asset, c)
+        return chunk, off - c * CHUNK_S
+
+    def _load(self, asset: str, c: int) -> _Chunk:
+        chunks, carries = self._chunks[asset], self._carries[asset]
+        while len(carries) <= c:
+            i = len(carries)
+            chunk = self._generate(asset, i, carries[i - 1] if i else None)
+            carries.append(chunk.carry)
+            chunks[i] = chunk
+        chunk = chunks.get(c) or self._generate(asset, c, carries[c - 1] if c else None)
+        chunks[c] = chunk
+        while len(chunks) > KEEP_CHUNKS:
+            del chunks[min(k for k in chunks if k != c)]
+        return chunk
 
     def value(self, asset: str, k: int) -> float:
         chunk, i = self._at(asset, k)
@@ -109,15 +123,14 @@ class Oracle:
             return self.value(asset, start)
         return twap_of(self.samples(asset, start - lookback + 1, start), start, lookback)
 
-    def _generate(self, asset: str, c: int) -> _Chunk:
+    def _generate(self, asset: str, c: int, carry: tuple[float, float] | None) -> _Chunk:
         cfg = self._cfg
         params = cfg.asset(asset)
         rng = rand.generator(self._seed, rand.ORACLE, ASSETS.index(asset), c)
         n_knots = CHUNK_S // _KNOT_S
         phi = math.exp(-_KNOT_S * math.log(2.0) / cfg.oracle_offset_halflife_s)
         shocks = rng.standard_normal(n_knots + 1)
-        chunks = self._chunks[asset]
-        knots = [float(shocks[0]) if c == 0 else chunks[c - 1].last_knot]
+        knots = [float(shocks[0]) if carry is None else carry[0]]
         for i in range(1, n_knots + 1):
             knots.append(phi * knots[-1] + math.sqrt(1.0 - phi * phi) * float(shocks[i]))
         wander = np.interp(np.arange(CHUNK_S), np.arange(0, CHUNK_S + 1, _KNOT_S), np.array(knots))
@@ -129,8 +142,8 @@ class Oracle:
         delay = np.clip(cfg.oracle_delay_median_s * np.exp(s * rng.standard_normal(CHUNK_S)),
                         _MIN_DELAY_S, cfg.oracle_delay_max_s)
         delivery = np.round(np.arange(t0, t0 + CHUNK_S) + delay, 3)
-        if c > 0:
-            delivery[0] = max(delivery[0], chunks[c - 1].delivery[-1])
+        if carry is not None:
+            delivery[0] = max(delivery[0], carry[1])
         # Subscribers see samples in stamp order: a late sample holds back the ones after it.
         delivery = np.maximum.accumulate(delivery)
-        return _Chunk(value=value.tolist(), delivery=delivery.tolist(), last_knot=knots[-1])
+        return _Chunk(value=value.tolist(), delivery=delivery.tolist(), carry=(knots[-1], float(delivery[-1])))

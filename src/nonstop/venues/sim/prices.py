@@ -20,6 +20,7 @@ CHUNK_S = 3600
 SECONDS_PER_YEAR = 31_536_000
 _DECAY_S = 10  # a spread widened by a shock decays back to calm over this many seconds
 _NO_SHOCK = -(10**9)
+KEEP_CHUNKS = 4  # hours kept in memory per asset; older ones are regenerated from their carry if asked for
 
 
 @dataclass(slots=True)
@@ -31,8 +32,7 @@ class _Chunk:
     shock: list[int]  # 0 calm, 1 move > 3 sigma, 2 move > 6 sigma (the 1 s move ending here)
     widen: list[float]  # extra half-spread the market makers add after shocks
     last_shock: list[int]  # unix second of the latest shock at or before this second
-    log_last: float
-    add_tail: list[float]  # last widen inputs, carried so chunking cannot change values
+    carry: tuple[float, float, int, list[float]]  # what the next chunk continues from (log, csum, shock, tail)
 
 
 class PricePaths:
@@ -42,7 +42,8 @@ class PricePaths:
         self._seed = seed
         self._cfg = config
         self.origin = config.start_time - config.warmup_s
-        self._chunks: dict[str, list[_Chunk]] = {a: [] for a in config.assets}
+        self._chunks: dict[str, dict[int, _Chunk]] = {a: {} for a in config.assets}
+        self._carries: dict[str, list[tuple[float, float, int, list[float]]]] = {a: [] for a in config.assets}
 
     # -- lookups -------------------------------------------------------------
 
@@ -52,10 +53,24 @@ class PricePaths:
             raise ValueError(f"second {k} is before the simulator's price origin {self.origin}; "
                              f"raise warmup_s or start later")
         c = off // CHUNK_S
-        chunks = self._chunks[asset]
-        while len(chunks) <= c:
-            chunks.append(self._generate(asset, len(chunks)))
-        return chunks[c], off - c * CHUNK_S
+        chunk = self._chunks[asset].get(c)
+        if chunk is None:
+            chunk = self._load(asset, c)
+        return chunk, off - c * CHUNK_S
+
+    def _load(self, asset: str, c: int) -> _Chunk:
+        """Generate chunk c (and any before it never generated), keeping only the latest few in memory."""
+        chunks, carries = self._chunks[asset], self._carries[asset]
+        while len(carries) <= c:
+            i = len(carries)
+            chunk = self._generate(asset, i, carries[i - 1] if i else None)
+            carries.append(chunk.carry)
+            chunks[i] = chunk
+        chunk = chunks.get(c) or self._generate(asset, c, carries[c - 1] if c else None)
+        chunks[c] = chunk
+        while len(chunks) > KEEP_CHUNKS:
+            del chunks[min(k for k in chunks if k != c)]
+        return chunk
 
     def price(self, asset: str, k: int) -> float:
         chunk, i = self._at(asset, k)
@@ -69,6 +84,19 @@ class PricePaths:
         if frac <= 1e-9:
             return p0
         return p0 + frac * (self.price(asset, k + 1) - p0)
+
+    def view(self, asset: str, t: float) -> tuple[float, float, float, int, int]:
+        """What the makers see at `t`, in one lookup: (price, sigma, extra half-spread, shock in the
+        next second (0/1/2), seconds since the last shock). Hot path: one call per quote."""
+        k = math.floor(t)
+        chunk, i = self._at(asset, k)
+        p0 = chunk.price[i]
+        if i + 1 < CHUNK_S:
+            p1, nxt = chunk.price[i + 1], chunk.shock[i + 1]
+        else:
+            after, j = self._at(asset, k + 1)
+            p1, nxt = after.price[j], after.shock[j]
+        return p0 + (t - k) * (p1 - p0), chunk.sigma, chunk.widen[i], nxt, k - chunk.last_shock[i]
 
     def sum_between(self, asset: str, a: int, b: int) -> float:
         """Sum of the prices at integer seconds a..b inclusive (0.0 when b < a)."""
@@ -107,7 +135,7 @@ class PricePaths:
 
     # -- generation ----------------------------------------------------------
 
-    def _generate(self, asset: str, c: int) -> _Chunk:
+    def _generate(self, asset: str, c: int, carry: tuple[float, float, int, list[float]] | None) -> _Chunk:
         cfg = self._cfg
         params = cfg.asset(asset)
         rng = rand.generator(self._seed, rand.PRICE, ASSETS.index(asset), c)
@@ -124,15 +152,12 @@ class PricePaths:
         lo, hi = cfg.jump_sigma60
         size = rng.uniform(lo, hi, n_jumps) * rng.choice([-1.0, 1.0], n_jumps) * base_sigma * math.sqrt(60.0)
         np.add.at(r, pos, size)
-        chunks = self._chunks[asset]
-        if c == 0:
+        if carry is None:
             r[0] = 0.0
             log_prev = math.log(params.start_price)
             csum_prev, last_prev, tail = 0.0, _NO_SHOCK, [0.0] * (_DECAY_S - 1)
         else:
-            prev = chunks[c - 1]
-            log_prev, csum_prev = prev.log_last, prev.csum[-1]
-            last_prev, tail = prev.last_shock[-1], prev.add_tail
+            log_prev, csum_prev, last_prev, tail = carry
         logp = log_prev + np.cumsum(r)
         price = np.round(np.exp(logp), params.price_decimals)
         t0 = self.origin + c * CHUNK_S
@@ -147,6 +172,7 @@ class PricePaths:
             widen = np.maximum(widen, ext[_DECAY_S - 1 - j: _DECAY_S - 1 - j + CHUNK_S] * (1.0 - j / _DECAY_S))
         seconds = np.arange(t0, t0 + CHUNK_S)
         last = np.maximum.accumulate(np.where(shock > 0, seconds, last_prev))
-        return _Chunk(t0=t0, price=price.tolist(), csum=(csum_prev + np.cumsum(price)).tolist(), sigma=sigma,
-                      shock=shock.tolist(), widen=widen.tolist(), last_shock=last.tolist(),
-                      log_last=float(logp[-1]), add_tail=ext[-(_DECAY_S - 1):].tolist())
+        csum = (csum_prev + np.cumsum(price)).tolist()
+        return _Chunk(t0=t0, price=price.tolist(), csum=csum, sigma=sigma, shock=shock.tolist(), widen=widen.tolist(),
+                      last_shock=last.tolist(),
+                      carry=(float(logp[-1]), csum[-1], int(last[-1]), ext[-(_DECAY_S - 1):].tolist()))

@@ -26,7 +26,7 @@ class SimVenue:
         if now < self.start_time:
             raise ValueError(f"venue time {now} is before the simulator's start {self.start_time}; "
                              f"start at or after it (SimConfig.start_time)")
-        self.exchange.advance(now)
+        self.exchange.advance(now, books=False)
         self._pending = self.exchange.snapshot()
         self._started = True
 

@@ -30,6 +30,8 @@ class SimMarket:
     n_levels: int  # ladder levels per side, fixed per window
     t30_spread_add: float  # extra spread in the last 30 s, drawn per window
     ptb_x: float | None = None  # the makers' exchange-side price to beat (the oracle's is in info)
+    depth: float = 1.0  # book size multiplier of this asset and timeframe
+    wide_share: float = 0.0  # share of seconds the makers quote twice the calm spread
     fine_tick: bool = False  # 0.001 tick regime; sticky (see BookMaker.update_tick)
     closed: bool = False
 
@@ -49,7 +51,9 @@ def make_market(seed: int, cfg: SimConfig, asset: str, timeframe: str, start: in
     u = (rand.mix(seed, rand.WINDOW, key) >> 11) * (1.0 / (1 << 53))
     lo_l, hi_l = cfg.levels
     lo_s, hi_s = cfg.spread_t30_add
-    return SimMarket(key=key, info=info, asset=asset, timeframe=timeframe, start=start, end=start + length,
+    depth = cfg.asset(asset).depth_scale * (cfg.depth_5m_factor if timeframe == "5m" else 1.0)
+    return SimMarket(key=key, info=info, asset=asset, timeframe=timeframe, start=start, end=start + length, depth=depth,
+                     wide_share=cfg.asset(asset).wide_spread_share,
                      listed_at=start - cfg.list_ahead_s, n_levels=lo_l + int(u * (hi_l - lo_l + 1)) % (hi_l - lo_l + 1),
                      t30_spread_add=lo_s + (hi_s - lo_s) * ((u * 7919.0) % 1.0))
 
