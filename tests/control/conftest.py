@@ -99,7 +99,7 @@ class Driver:
         self.home = home
         config = load_config(home)
         self.venue = Recorder(SimVenue(config.seed, SimConfig(**config.sim)))
-        self.engine = build_engine(home, RunOptions(speed=None), venue=self.venue)
+        self.engine = build_engine(home, RunOptions(speed=None, status_min_interval_s=0.0), venue=self.venue)
         self.venue.start(self.engine.clock.now())
         self.writer = ControlWriter(home)
 
@@ -111,12 +111,12 @@ class Driver:
             self.engine.step()
         return self.venue.placed[before:]
 
-    def edit(self, **pairs: Any) -> int:
-        """Set dotted keys (given with __ for dots) through the writer; the new revision."""
+    def edit(self, keys: dict[str, Any] | None = None, **pairs: Any) -> int:
+        """Set dotted keys (as a dict, or as keywords with __ for dots) through the writer; the new revision."""
         from nonstop.control.edits import set_values
 
-        result = self.writer.update(set_values([(k.replace("__", "."), v) for k, v in pairs.items()]),
-                                    actor="test")
+        items = [*(keys or {}).items(), *((k.replace("__", "."), v) for k, v in pairs.items())]
+        result = self.writer.update(set_values(items, [s[0] for s in SLOTS]), actor="test")
         return result.new.revision
 
     def status(self) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def wait_applied(home: Home, revision: int, timeout_s: float, *, poll_s: float =
             ctl = status.get("control") or {}
             applied = ctl.get("applied_revision", 0)
             if isinstance(applied, int) and applied >= revision:
-                return WaitOutcome(True, f"applied: the bot runs revision {applied}")
+                mode = f", mode {ctl.get('mode')}" + (f" ({ctl['halt_reason']})" if ctl.get("halt_reason") else "")
+                return WaitOutcome(True, f"applied: the bot runs revision {applied}{mode}")
             refused = ctl.get("refused") or {}
             if refused.get("revision") == revision:
                 return WaitOutcome(False, f"the bot refused revision {revision}: {refused.get('reason')}")

@@ -144,9 +144,11 @@ class Engine:
         self.journal.control_applied(doc.revision, doc.mode.value, self.clock.wall())
         if self.self_halt and doc.mode is Mode.ACTIVE and (
                 before.mode is not Mode.ACTIVE or doc.requests.resume != before.requests.resume):
-            # Only an explicit resume lifts the bot's own halt (a size edit must not); a loss still
-            # over the cap re-halts in step 7.
-            self.self_halt = ""
+            # Only an explicit resume lifts the bot's own halt (a size edit must not), and only once
+            # the day's loss is under the cap in force (else not one cycle of orders would go out).
+            loss = self.daily.loss(self.clock.now(), self.positions.totals.realized_pnl)
+            if loss < doc.sizing.max_daily_loss_usd:
+                self.self_halt = ""
         if doc.mode is Mode.HALTED and before.mode is not Mode.HALTED:
             self._cancel_resting("mode HALTED", everything=True)
         elif doc.mode is Mode.PAUSED and before.mode not in (Mode.PAUSED, Mode.HALTED):
