@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_UP, Decimal
 from typing import Any
 
 from polymarket import AsyncSecureClient
@@ -91,7 +91,9 @@ class LiveClob:
         side = req.side.value
         if req.order_type.is_taker:
             if side == "BUY":
-                amount = Decimal(str(price * req.size)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+                # A market BUY is sent as a USD amount (cents); rounding it up keeps the shares >= size
+                # (the minimum order size is in shares); the price cap still bounds what is paid.
+                amount = Decimal(str(price * req.size)).quantize(Decimal("0.01"), rounding=ROUND_UP)
                 return await self.client.create_market_order(token_id=req.token_id, side="BUY", amount=amount,
                                                              max_price=str(price), order_type=req.order_type.value)
             return await self.client.create_market_order(token_id=req.token_id, side="SELL", shares=str(req.size),
@@ -192,20 +194,22 @@ class LiveClob:
 
     async def _heartbeats(self) -> None:
         assert self.client is not None
-        hb_id, last_ok = "", time.monotonic()
+        hb_id, last_ok, failing = "", time.monotonic(), False
         while True:
             try:
                 hb_id = (await self.client.send_order_heartbeat(heartbeat_id=hb_id)).heartbeat_id
                 last_ok = time.monotonic()
-                if self.heartbeat_lost:
-                    self.heartbeat_lost = False
+                if failing or self.heartbeat_lost:
+                    failing = self.heartbeat_lost = False
                     self.worker.put("heartbeat", "ok")
             except OrderHeartbeatMismatchError as exc:
                 hb_id = exc.heartbeat_id  # the venue says which id it expects (empty: register again)
                 await asyncio.sleep(0.05)
                 continue
             except Exception:  # 5xx, transport, rate limit: keep trying; the deadline decides
-                pass
+                if not failing:
+                    failing = True  # a venue cancel from now on is most likely the dead-man switch
+                    self.worker.put("heartbeat", "failing")
             if not self.heartbeat_lost and time.monotonic() - last_ok > self.settings.heartbeat_timeout_s:
                 self.heartbeat_lost = True
                 self.worker.put("heartbeat", "lost")

@@ -33,6 +33,7 @@ class Tracked:
     emitted: tuple[OrderStatus, float] = (OrderStatus.PENDING, 0.0)
     rejected: str = ""
     cancel_wanted: bool = False
+    cancel_asked: bool = False
     expired: bool = False
     reason: str = ""
 
@@ -77,6 +78,7 @@ class Tracker:
         t = self.orders.get(client_id)
         if t is None or t.final:
             return
+        t.cancel_asked = True
         if t.order_id and t.venue == "LIVE":
             self.to_cancel.append((client_id, t.order_id))
         else:  # not posted yet, or in the taker delay: cancel as soon as the venue allows
@@ -193,7 +195,11 @@ class Tracker:
         return OrderUpdate(req.client_id, t.emitted[0], now, reason or "reconciled after restart", oid, t.emitted[1])
 
     def heartbeat(self, state: str, now: float) -> None:
-        self.heartbeat_lost_at = now if state == "lost" else None
+        """"failing" / "lost" / "ok": while failing, a cancel we did not ask for is the dead-man switch."""
+        if state == "ok":
+            self.heartbeat_lost_at = None
+        elif self.heartbeat_lost_at is None:
+            self.heartbeat_lost_at = now
 
     # -- views -------------------------------------------------------------------------------
 
@@ -221,9 +227,11 @@ class Tracker:
             status = OrderStatus.FILLED
         elif t.venue in ("MATCHED", "CANCELED") and pending < _EPS and t.venue_matched - settled - failed < _EPS:
             status = OrderStatus.EXPIRED if t.expired else OrderStatus.CANCELLED
-            if self.heartbeat_lost_at is not None and t.venue == "CANCELED" and not reason:
-                reason = "cancelled by the venue: the heartbeat was lost for more than 10 s"
-            reason = reason or ("expired" if t.expired else "cancelled at the venue" if t.venue == "CANCELED"
+            unasked = t.venue == "CANCELED" and not t.cancel_asked
+            if self.heartbeat_lost_at is not None and unasked and not reason:
+                reason = "cancelled by the venue: the CLOB heartbeat was lost (dead-man switch)"
+            reason = reason or ("expired" if t.expired else "cancelled" if t.cancel_asked
+                                else "cancelled at the venue" if t.venue == "CANCELED"
                                 else "matched part settled; the rest was not filled")
         elif settled > _EPS:
             status = OrderStatus.PARTIAL
