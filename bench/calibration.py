@@ -16,7 +16,7 @@ import sys
 import time
 from collections import defaultdict
 
-from nonstop.markets import Outcome
+from nonstop.markets import MarketInfo, Outcome
 from nonstop.strategy import fair_up_probability
 from nonstop.venues.base import Fill, MarketListed, OrderRequest, OrderType, Resolution, Side
 from nonstop.venues.sim import SimConfig, SimExchange
@@ -45,7 +45,7 @@ class NaiveTaker:
         self.trades = 0
         self.n = 0
 
-    def step(self, now: float, markets: list) -> None:
+    def step(self, now: float, markets: list[MarketInfo]) -> None:
         for info in markets:
             if (info.asset, info.timeframe) not in NAIVE_MARKETS or not info.start <= now < info.end - 5:
                 continue
@@ -90,7 +90,7 @@ def main() -> None:
     ex = SimExchange(args.seed, cfg)
     naive = NaiveTaker(ex)
     t0, total = int(ex.start_time), int(args.days * 86_400)
-    infos: dict[str, object] = {}
+    infos: dict[str, MarketInfo] = {}
     at_t60: dict[str, float] = {}  # slug -> Up mid at T-60
     spreads: dict[str, list[float]] = defaultdict(list)
     outcomes: list[tuple[str, str, float, bool]] = []  # asset, timeframe, favourite price, flipped
@@ -148,12 +148,12 @@ def report(args: argparse.Namespace, outcomes: list, spreads: dict[str, list[flo
         print(f"{label:<34}{v:>12.1f}{target:>16}{n:>8}")
         out[f"fav95_{(asset or 'all').lower()}_{tf}"] = round(v, 1)
     flips: dict[str, float] = {}
-    for lo, hi, name, target in BUCKETS:
+    for lo, hi, name, goal in BUCKETS:
         for tf in ("15m", "5m"):
             rows = [o for o in outcomes if o[1] == tf and lo <= o[2] < hi]
             rate = 100.0 * sum(o[3] for o in rows) / len(rows) if rows else float("nan")
             flips[f"{name}_{tf}"] = round(rate, 1)
-            print(f"{'flip % fav ' + name + ' (' + tf + ', 6 coins)':<34}{rate:>12.1f}{target:>16.1f}{len(rows):>8}")
+            print(f"{'flip % fav ' + name + ' (' + tf + ', 6 coins)':<34}{rate:>12.1f}{goal:>16.1f}{len(rows):>8}")
     out["flip_pct"] = flips
     every = [x for xs in spreads.values() for x in xs]
     med = statistics.median(every) if every else float("nan")

@@ -246,8 +246,8 @@ class BookMaker:
 
 
 _new = object.__new__
-_set_price = Level.price.__set__  # type: ignore[attr-defined]
-_set_size = Level.size.__set__  # type: ignore[attr-defined]
+_set_price = getattr(Level, "price").__set__  # the slot descriptors
+_set_size = getattr(Level, "size").__set__
 
 
 def _level(price: float, size: float) -> Level:

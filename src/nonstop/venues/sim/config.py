@@ -23,7 +23,7 @@ class AssetParams(BaseModel):
     price_decimals: int = Field(ge=0, le=10)  # exchange price rounding (Binance-like precision)
     depth_scale: float = Field(gt=0)  # book depth relative to BTC at the same timeframe
     volume_scale: float = Field(gt=0)  # taker flow relative to BTC at the same timeframe
-    wide_spread_share: float = Field(0.05, ge=0, le=1)  # seconds quoted 2x calm spread (mean 1.1-1.6c)
+    wide_spread_share: float = Field(default=0.05, ge=0, le=1)  # seconds quoted 2x calm spread (mean 1.1-1.6c)
     oracle_offset_frac: float = 0.0005  # oracle sits this fraction below the exchange price
     oracle_offset_sd_frac: float = 0.0001  # slow wander of that offset (BTC: ~$10)
 
@@ -56,53 +56,53 @@ class SimConfig(BaseModel):
     assets: tuple[str, ...] = ASSETS
     timeframes: tuple[str, ...] = ("5m", "15m")
     start_time: int = 1793577600  # 2026-11-02T00:00Z, a multiple of 900
-    warmup_s: int = Field(3600, ge=120)  # price history generated before start_time (TWAP, shocks)
+    warmup_s: int = Field(default=3600, ge=120)  # price history generated before start_time (TWAP, shocks)
     resolution_rule: Literal["twap", "spot"] = "twap"
-    twap_lookback_s: int = Field(60, ge=1)
-    publish_delay_s: float = Field(120.0, ge=0)
-    list_ahead_s: int = Field(300, ge=0)
-    fee_rate: float = Field(0.07, ge=0)
-    fee_exponent: float = Field(1.0, gt=0)
-    min_size: float = Field(5.0, gt=0)
+    twap_lookback_s: int = Field(default=60, ge=1)
+    publish_delay_s: float = Field(default=120.0, ge=0)
+    list_ahead_s: int = Field(default=300, ge=0)
+    fee_rate: float = Field(default=0.07, ge=0)
+    fee_exponent: float = Field(default=1.0, gt=0)
+    min_size: float = Field(default=5.0, gt=0)
     # -- order path
-    order_latency_s: float = Field(0.03, ge=0, le=5)
-    taker_delay_s: float = Field(0.25, ge=0, le=5)
+    order_latency_s: float = Field(default=0.03, ge=0, le=5)
+    taker_delay_s: float = Field(default=0.25, ge=0, le=5)
     # -- underlying
     asset_params: dict[str, AssetParams] = Field(default_factory=lambda: dict(DEFAULT_ASSETS))
-    student_t_nu: float = Field(4.0, gt=2)
-    regime_sd_log: float = Field(0.4, ge=0)  # hourly vol multiplier, lognormal
-    jump_rate_per_day: float = Field(1.0, ge=0)
+    student_t_nu: float = Field(default=4.0, gt=2)
+    regime_sd_log: float = Field(default=0.4, ge=0)  # hourly vol multiplier, lognormal
+    jump_rate_per_day: float = Field(default=1.0, ge=0)
     jump_sigma60: tuple[float, float] = (5.0, 10.0)  # jump size range in 60 s sigmas
     # -- oracle
-    oracle_delay_median_s: float = Field(0.85, gt=0)
-    oracle_delay_p95_s: float = Field(1.3, gt=0)
-    oracle_delay_max_s: float = Field(3.0, gt=0)
-    oracle_offset_halflife_s: float = Field(300.0, gt=0)
+    oracle_delay_median_s: float = Field(default=0.85, gt=0)
+    oracle_delay_p95_s: float = Field(default=1.3, gt=0)
+    oracle_delay_max_s: float = Field(default=3.0, gt=0)
+    oracle_offset_halflife_s: float = Field(default=300.0, gt=0)
     # -- market makers and books
-    mm_lag_s: float = Field(0.3, ge=0, le=5)
-    mm_noise_logit: float = Field(0.03, ge=0)
-    book_bucket_s: float = Field(0.05, gt=0)
-    spread: float = Field(0.01, gt=0)  # calm spread
+    mm_lag_s: float = Field(default=0.3, ge=0, le=5)
+    mm_noise_logit: float = Field(default=0.03, ge=0)
+    book_bucket_s: float = Field(default=0.05, gt=0)
+    spread: float = Field(default=0.01, gt=0)  # calm spread
     spread_t60_add: float = 0.01  # extra spread from T-60
     spread_t30_add: tuple[float, float] = (0.02, 0.04)  # extra spread from T-30 (drawn per window)
     shock_sigmas: tuple[float, float] = (3.0, 6.0)  # 1 s move (in 1 s sigmas) that widens to 2c / 4c
     levels: tuple[int, int] = (5, 10)  # levels per side, drawn per window
     level_step: float = 0.01
-    top_size_median: float = Field(50.0, gt=0)  # shares at the touch, BTC
-    top_size_sd_log: float = Field(0.9, ge=0)
-    side_depth: float = Field(12_500.0, gt=0)  # shares per side (both sides ~25k), BTC 15m mid-window
-    depth_5m_factor: float = Field(0.5, gt=0)
-    depth_close_factor: float = Field(0.5, gt=0)  # last 30 s
+    top_size_median: float = Field(default=50.0, gt=0)  # shares at the touch, BTC
+    top_size_sd_log: float = Field(default=0.9, ge=0)
+    side_depth: float = Field(default=12_500.0, gt=0)  # shares per side (both sides ~25k), BTC 15m mid-window
+    depth_5m_factor: float = Field(default=0.5, gt=0)
+    depth_close_factor: float = Field(default=0.5, gt=0)  # last 30 s
     loser_thin_above: float = 0.98
-    loser_thin_factor: float = Field(0.1, ge=0)
-    recovery_s: float = Field(2.7, gt=0)  # consumed liquidity comes back with this time constant
+    loser_thin_factor: float = Field(default=0.1, ge=0)
+    recovery_s: float = Field(default=2.7, gt=0)  # consumed liquidity comes back with this time constant
     # -- taker flow
     flow_rate: dict[str, float] = Field(default_factory=lambda: {"5m": 5.5, "15m": 1.55})  # prints/s, BTC
-    print_mean_usd: float = Field(55.0, gt=0)
-    print_sd_log: float = Field(1.0, ge=0)
-    informed_share: float = Field(0.25, ge=0, le=1)
-    informed_horizon_s: float = Field(2.0, ge=0)
-    close_flow_boost: float = Field(2.0, ge=1)  # flow rate multiplier over the last 60 s
+    print_mean_usd: float = Field(default=55.0, gt=0)
+    print_sd_log: float = Field(default=1.0, ge=0)
+    informed_share: float = Field(default=0.25, ge=0, le=1)
+    informed_horizon_s: float = Field(default=2.0, ge=0)
+    close_flow_boost: float = Field(default=2.0, ge=1)  # flow rate multiplier over the last 60 s
 
     @field_validator("assets")
     @classmethod

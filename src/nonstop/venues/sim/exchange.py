@@ -96,7 +96,7 @@ class SimExchange:
 
     def snapshot(self) -> list[Event]:
         """The state a new subscriber needs at the current time: listings, spot, the last minute of oracle, books."""
-        now, out = self.now, []
+        now, out = self.now, list[Event]()
         out += [MarketListed(m.info) for m in self._markets.values() if not m.closed]
         out += [SpotTick(a, self.paths.price(a, math.floor(now)), float(math.floor(now))) for a in self.config.assets]
         lookback = self.config.twap_lookback_s
@@ -194,20 +194,20 @@ class SimExchange:
             for asset, tf, start in due_windows(cfg, k):
                 self._list(asset, tf, start, k, out)
         for a in cfg.assets:
-            out.append(Delivered(k, SpotTick(a, self.paths.price(a, k), float(k)), None))
+            out.append(Delivered(float(k), SpotTick(a, self.paths.price(a, k), float(k)), None))
         for m in list(self._markets.values()):
             if m.closed:
                 continue
             if k >= m.end:
                 m.closed = True
-                self._deliver(k, self.matcher.close_market(m, k), out)
+                self._deliver(float(k), self.matcher.close_market(m, k), out)
                 self.flow.forget(m)
                 self._push(m.end + cfg.publish_delay_s, "resolve", m)
             elif k >= m.start:
                 self._trade_second(m, k, out)
                 if self.books.update_tick(m, k):
                     m.info = replace(m.info, tick_size=0.001 if m.fine_tick else 0.01)
-                    out.append(Delivered(k, MarketListed(m.info), None))
+                    out.append(Delivered(float(k), MarketListed(m.info), None))
 
     def _trade_second(self, m: SimMarket, k: int, out: list[Delivered]) -> None:
         q = self.books.quote(m, k)
@@ -221,10 +221,10 @@ class SimExchange:
             informed = None if ahead == now_x else ahead > now_x
         ps = prints(m, usd, q.bid, q.ask, informed)
         for p in ps:
-            out.append(Delivered(k, TradePrint(p.token_id, p.price / 1000.0, round(p.shares, 2), p.taker_side,
+            out.append(Delivered(float(k), TradePrint(p.token_id, p.price / 1000.0, round(p.shares, 2), p.taker_side,
                                                float(k)), None))
             self.volume[m.slug] = self.volume.get(m.slug, 0.0) + p.usd
-        self._deliver(k, self.matcher.on_second(m, k, ps), out)
+        self._deliver(float(k), self.matcher.on_second(m, k, ps), out)
 
     def _list(self, asset: str, tf: str, start: int, k: int, out: list[Delivered]) -> None:
         m = make_market(self.seed, self.config, asset, tf, start, 0.01)
@@ -235,7 +235,7 @@ class SimExchange:
         self._markets[m.slug] = m
         self._by_token[m.info.up_token] = m
         self._by_token[m.info.down_token] = m
-        out.append(Delivered(k, MarketListed(m.info), None))
+        out.append(Delivered(float(k), MarketListed(m.info), None))
 
     def _deliver_oracle(self, asset: str, at: float, out: list[Delivered]) -> None:
         k = self._oracle_next[asset]
@@ -303,9 +303,8 @@ class SimExchange:
             self._book_sig[m.key] = sig
             up, down = self._books_at(m, now, q)
             for b in (up, down):
-                sig = (b.bids, b.asks)
                 last = self._emitted.get(b.token_id)
-                if last is None or not (last[0] is sig[0] or last[0] == sig[0]) or \
-                        not (last[1] is sig[1] or last[1] == sig[1]):
-                    self._emitted[b.token_id] = sig
+                if last is None or not (last[0] is b.bids or last[0] == b.bids) or \
+                        not (last[1] is b.asks or last[1] == b.asks):
+                    self._emitted[b.token_id] = (b.bids, b.asks)
                     out.append(Delivered(now, BookUpdate(b), None))

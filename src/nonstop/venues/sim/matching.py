@@ -183,7 +183,7 @@ class Matcher:
             if not flow:
                 continue
             volume, at = sum(p.shares for p in flow), flow[0].up_price
-            level = next((s for p, s in (bids if side == 1 else asks) if p == at), 0.0)
+            queue = next((s for p, s in (bids if side == 1 else asks) if p == at), 0.0)
             for o in self._priority(self.resting.get(m.key, []), side):
                 if volume <= _EPS:
                     break
@@ -191,7 +191,7 @@ class Matcher:
                 if gap > 0:
                     fill = min(o.remaining, volume)
                 elif gap == 0:
-                    fill = min(o.remaining, volume * o.remaining / (o.remaining + level))
+                    fill = min(o.remaining, volume * o.remaining / (o.remaining + queue))
                 else:
                     break
                 fill = math.floor(fill * 100) / 100
