@@ -106,7 +106,8 @@ def _calibration(report: dict[str, Any]) -> str:
     if rows:
         xs = [r["mean_price"] for r in rows]
         ys = [r["win_rate"] for r in rows]
-        err = [[y - r["wilson95"][0] for y, r in zip(ys, rows)], [r["wilson95"][1] - y for y, r in zip(ys, rows)]]
+        err = [[max(0.0, y - r["wilson95"][0]) for y, r in zip(ys, rows)],
+               [max(0.0, r["wilson95"][1] - y) for y, r in zip(ys, rows)]]
         ax.errorbar(xs, ys, yerr=err, fmt="o", color="#2b5f9e", capsize=3, label="realised (95% Wilson)")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
