@@ -119,8 +119,9 @@ class BookMaker:
             x = math.log(p / (1.0 - p)) + cfg.mm_noise_logit * self._noise.normal(m.key, math.floor(te), 1)
             c = 1.0 / (1.0 + math.exp(-x))
             half += widen
-            if self._noise.uniform(m.key, math.floor(te), 2) < m.wide_share:
-                half += cfg.spread / 2.0  # some seconds the makers just quote wider (thinner coins more often)
+            u = self._noise.uniform(m.key, math.floor(te), 2)
+            if u < m.wide_share:  # some seconds the makers just quote wider (thinner coins more often)
+                half += cfg.spread if u < m.wide_share / 3.0 else cfg.spread / 2.0
             if shock_next:
                 depth *= _DEPTH_AFTER[0]  # informed makers pull ahead of the move
             elif age < len(_DEPTH_AFTER):

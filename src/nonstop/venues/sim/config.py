@@ -23,7 +23,9 @@ class AssetParams(BaseModel):
     price_decimals: int = Field(ge=0, le=10)  # exchange price rounding (Binance-like precision)
     depth_scale: float = Field(gt=0)  # book depth relative to BTC at the same timeframe
     volume_scale: float = Field(gt=0)  # taker flow relative to BTC at the same timeframe
-    wide_spread_share: float = Field(default=0.05, ge=0, le=1)  # seconds quoted 2x calm spread (mean 1.1-1.6c)
+    # Share of seconds quoted wider than calm (2x, a third of them 3x): sets the mean spread (1.1-1.6c)
+    # while the median stays at the calm 1c.
+    wide_spread_share: float = Field(default=0.05, ge=0, le=1)
     oracle_offset_frac: float = 0.0005  # oracle sits this fraction below the exchange price
     oracle_offset_sd_frac: float = 0.0001  # slow wander of that offset (BTC: ~$10)
 
@@ -31,14 +33,14 @@ class AssetParams(BaseModel):
 # BTC offset 47 +- 10 USD at the default start price (reference §3.3); others 0.05 %.
 DEFAULT_ASSETS: dict[str, AssetParams] = {
     "BTC": AssetParams(start_price=90_000.0, annual_vol=0.42, price_decimals=2, depth_scale=1.0, volume_scale=1.0,
-                       wide_spread_share=0.06, oracle_offset_frac=47.0 / 90_000.0,
+                       wide_spread_share=0.07, oracle_offset_frac=47.0 / 90_000.0,
                        oracle_offset_sd_frac=10.0 / 90_000.0),
     "ETH": AssetParams(start_price=3_200.0, annual_vol=0.76, price_decimals=2, depth_scale=0.5, volume_scale=0.5,
                        wide_spread_share=0.12),
     "SOL": AssetParams(start_price=180.0, annual_vol=0.87, price_decimals=3, depth_scale=0.2, volume_scale=0.2,
-                       wide_spread_share=0.35),
+                       wide_spread_share=0.38),
     "XRP": AssetParams(start_price=2.4, annual_vol=0.80, price_decimals=5, depth_scale=0.2, volume_scale=0.2,
-                       wide_spread_share=0.4),
+                       wide_spread_share=0.42),
     "DOGE": AssetParams(start_price=0.22, annual_vol=0.92, price_decimals=6, depth_scale=0.02, volume_scale=0.02,
                         wide_spread_share=0.4),
     # BNB 5m trades a few hundred dollars a window (reference §2.4).

@@ -269,7 +269,10 @@ class SimExchange:
                 self._deliver(at, mt.cancel(o, at), out)
         elif kind == "expire":
             o = payload
-            self._deliver(at, mt.cancel(o, at, f"expired at {o.req.expires_at:g}", OrderStatus.EXPIRED), out)
+            if o.status is OrderStatus.DELAYED:  # still crossing: expire what rests of it afterwards
+                self._push(at + self.config.taker_delay_s, "expire", o)
+            else:
+                self._deliver(at, mt.cancel(o, at, f"expired at {o.req.expires_at:g}", OrderStatus.EXPIRED), out)
         elif kind == "reject":
             o, reason = payload
             out.append(Delivered(at, OrderUpdate(o.req.client_id, OrderStatus.REJECTED, at, reason, o.venue_id),
