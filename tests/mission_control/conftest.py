@@ -22,10 +22,10 @@ TOKEN = "test-token-0123456789abcdef"
 
 @pytest.fixture(scope="session")
 def ran_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home after 2 hours of sim venue time at max speed: status.json with trades, positions, a P&L curve."""
+    """A home after 40 minutes of sim venue time at max speed: status.json with trades, positions, a P&L curve."""
     root = tmp_path_factory.mktemp("ran") / "home"
     init_home(root)
-    run_cli("run", "--home", str(root), "--speed", "max", "--duration", "2h", check=True, timeout=240)
+    run_cli("run", "--home", str(root), "--speed", "max", "--duration", "40m", check=True, timeout=240)
     return root
 
 

@@ -87,7 +87,11 @@ def start_bot(home: Path, logs: Path, speed: str = "10", name: str = "bot") -> P
             raise AssertionError(f"the bot exited {bot.popen.returncode}: {bot.stderr()[-2000:]}")
         doc = read_json(home / "status.json")
         return bool(doc and doc["heartbeat"]["pid"] == bot.pid)
-    wait_for(started, 60, "the bot's first status.json")
+    try:
+        wait_for(started, 60, "the bot's first status.json")
+    except BaseException:
+        bot.stop()
+        raise
     return bot
 
 
@@ -114,9 +118,13 @@ def start_mc(home: Path, logs: Path, name: str = "mc", env: dict[str, str] | Non
         if proc.popen.poll() is not None:
             raise AssertionError(f"mission-control exited {proc.popen.returncode}: {proc.stderr()[-2000:]}")
         return URL_RE.search(proc.stdout())
-    match = wait_for(printed, 60, "mission-control's URL line")
-    mc = MissionControl(proc, match.group(1), match.group(2))
-    wait_for(lambda: _answers(mc.base), 30, "mission-control to answer /healthz")
+    try:
+        match = wait_for(printed, 60, "mission-control's URL line")
+        mc = MissionControl(proc, match.group(1), match.group(2))
+        wait_for(lambda: _answers(mc.base), 30, "mission-control to answer /healthz")
+    except BaseException:
+        proc.stop()
+        raise
     return mc
 
 

@@ -61,7 +61,7 @@ def test_status_is_the_bots_status_json(client: TestClient, home: Path) -> None:
     assert res.status_code == 200
     assert res.json() == json.loads((home / "status.json").read_text())
     doc = StatusDoc.model_validate(res.json())
-    assert doc.heartbeat.cycle == 7200 and len(doc.slots) == 16
+    assert doc.heartbeat.cycle == 2400 and len(doc.slots) == 16
 
 
 def test_status_is_503_before_the_bot_wrote_one(client: TestClient, home: Path) -> None:
@@ -225,7 +225,7 @@ def test_healthz_classifies_the_heartbeat_age_in_cycle_periods(client: TestClien
     assert res.status_code == 200
     body = res.json()
     assert body["mission_control"] == "up" and body["bot"] == state
-    assert body["cycle"] == 7200 and body["down_after_s"] == pytest.approx(3.0)
+    assert body["cycle"] == 2400 and body["down_after_s"] == pytest.approx(3.0)
     assert body["heartbeat_age_s"] == pytest.approx(age, abs=0.5)
 
 

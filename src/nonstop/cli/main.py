@@ -9,7 +9,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 
 from nonstop.cli import bot as _bot  # noqa: E402,F401  (registers init, run, status, demo)
 
-for _optional in ("ctl", "mission_control", "sim_exchange", "backtest", "record"):
+for _optional in ("ctl", "mission_control", "demo", "sim_exchange", "backtest", "record"):
     try:
         __import__(f"nonstop.cli.{_optional}")
     except ModuleNotFoundError as exc:  # a concern not built yet registers nothing

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 import sys
 from dataclasses import dataclass
+from types import FrameType
 
 from nonstop.errors import UserError
 from nonstop.home.paths import Home
@@ -56,6 +58,22 @@ def dashboard_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/#token={token}"
 
 
+def _server_class() -> type:
+    import uvicorn
+
+    class StopOnSignal(uvicorn.Server):
+        """SIGTERM/SIGINT are the normal way to stop Mission Control: shut down gracefully and exit 0,
+        rather than re-raise the signal after shutdown as uvicorn does by default."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True  # a second Ctrl-C: stop waiting for open streams
+            else:
+                self.should_exit = True
+
+    return StopOnSignal
+
+
 def serve(home: Home, opts: ServeOptions, token: str) -> None:
     """Run until SIGINT/SIGTERM. Prints `Mission Control: <url>` on stdout once listening."""
     import uvicorn
@@ -70,7 +88,7 @@ def serve(home: Home, opts: ServeOptions, token: str) -> None:
     # Streams end on shutdown (see `stopping`); the grace period bounds a stuck one.
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2,
                             lifespan="off")
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     holder["server"] = server
     print(f"Mission Control: {dashboard_url(opts.host, port, token)}", flush=True)
     print(f"  home {home.root}; API docs at http://{opts.host}:{port}/docs; Ctrl-C to stop", flush=True)
