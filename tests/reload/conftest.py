@@ -84,6 +84,7 @@ class Bot:
         self.engine.venue.start(self.engine.clock.now())
         self.decisions: dict[str, list[tuple[int, str]]] = {rt.config.id: [] for rt in self.engine.slots}
         self.walls: dict[int, float] = {}
+        self.closed = False
 
     @property
     def registry(self) -> Any:
@@ -123,7 +124,9 @@ class Bot:
         return [(c, d.split("armed: ", 1)[1].split(" ", 1)[0]) for c, d in self.decisions[slot_id] if "armed: " in d]
 
     def close(self) -> None:
-        self.engine.close()
+        if not self.closed:
+            self.closed = True
+            self.engine.close()
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ def test_broken_variant_keeps_the_old_generation_trading(tmp_path, bots, variant
     source, phase, message = VARIANTS[variant]
     home = make_home(tmp_path / "h", SLOTS, {"probe": probe("v1")})
     bot = bots(home)
+    bot.registry.settings.validate_timeout_s = 0.5  # CPU seconds a body may take (default 2): a faster test
     bot.step(5)
     write(home.strategies / "probe.py", source)
     bot.until(lambda: bot.strategies()["probe"]["last_failure"] is not None, max_steps=20000, pace=0.002)
@@ -53,7 +54,8 @@ def test_broken_variant_keeps_the_old_generation_trading(tmp_path, bots, variant
 def test_a_body_holding_the_gil_is_killed_and_the_validator_replaced(tmp_path, bots):
     home = make_home(tmp_path / "h", SLOTS, {"probe": probe("v1")})
     bot = bots(home)
-    bot.registry.validator.hard_grace_s = 1.0  # the soft alarm cannot interrupt C code; the kill comes this much later
+    bot.registry.settings.validate_timeout_s = 0.3  # CPU seconds (default 2), for a faster test
+    bot.registry.validator.hard_grace_s = 0.3  # the alarm cannot interrupt C code; the kill comes this much later
     first = bot.registry.validator.pid
     write(home.strategies / "probe.py", probe("v2") + "\nTOTAL = sum(range(10 ** 13))  # C loop, GIL held\n")
     bot.until(lambda: bot.strategies()["probe"]["last_failure"] is not None, max_steps=50000, pace=0.002)

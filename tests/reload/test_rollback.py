@@ -63,6 +63,7 @@ def test_rollback_reinstates_an_earlier_generation_and_survives_a_restart(tmp_pa
     again.until(lambda: again.generation("probe") == 4, pace=0.002)
     entry = again.strategies()["probe"]
     assert entry["differs_from_file"] is False and entry["pinned"] is False
+    again.close()  # the kept sources are written off the cycle; all are on disk once the bot stopped
     assert sorted(p.name[:6] for p in (home.generations / "probe").glob("g*.py")) == \
         ["g00001", "g00002", "g00003", "g00004"]
 

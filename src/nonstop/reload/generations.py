@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import queue
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from nonstop.home.files import atomic_write_text
 
 MANIFEST_VERSION = 1
 
@@ -60,64 +54,13 @@ class ModuleRecord:
         return max(lower) if lower else None
 
 
-class DiskWriter:
-    """Writes files on a background thread, in order: on some disks a write and rename costs
-    milliseconds, which the cycle must not wait for. Only the system calls run there (they
-    release the GIL); what is written was prepared by the caller."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self.errors: list[str] = []
-
-    def submit(self, job: Callable[[], None]) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="nonstop-generations", daemon=True)
-            self._thread.start()
-        self._queue.put(job)
-
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                job()
-            except OSError as exc:  # a full disk must not stop the bot; status would show stale kept files
-                self.errors.append(str(exc))
-            finally:
-                self._queue.task_done()
-
-    def flush(self) -> None:
-        if self._thread is not None:
-            self._queue.join()
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-            self._thread = None
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
 class GenerationStore:
     def __init__(self, folder: Path, keep: int = 20) -> None:
         self.folder = folder
         self.keep = max(keep, 2)
         self.records: dict[str, ModuleRecord] = {}
         self.applied_requests: list[int] = []
-        self.disk = DiskWriter()
+        self.ops: list[tuple[Any, ...]] = []  # file writes to hand to the validator process (see `take_ops`)
 
     def record(self, name: str) -> ModuleRecord:
         rec = self.records.get(name)
@@ -162,13 +105,13 @@ class GenerationStore:
         doc = {"version": MANIFEST_VERSION, "applied_requests": self.applied_requests[-1000:],
                "modules": {n: {"next": r.next_number, "chain": r.chain[-200:], "history": list(r.history),
                                "pinned_file_hash": r.pinned_file_hash} for n, r in sorted(self.records.items())}}
-        folder, path = self.folder, self.manifest
+        self.ops = [op for op in self.ops if op[1] != str(self.manifest)]  # only the newest manifest matters
+        self.ops.append(("json", str(self.manifest), doc))
 
-        def write() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, json.dumps(doc, indent=1))
-
-        self.disk.submit(write)
+    def take_ops(self) -> list[tuple[Any, ...]]:
+        """The file writes queued since the last call, in order (the caller has them carried out)."""
+        ops, self.ops = self.ops, []
+        return ops
 
     # -- generations going live -----------------------------------------------------------
 
@@ -181,13 +124,14 @@ class GenerationStore:
         rec.history.append(gen.summary())
         rec.history = rec.history[-self.keep:]
         if gen.number not in rec.kept:
-            path = self.folder / gen.module / f"g{gen.number:05d}-{gen.sha256[:12]}.py"
-            self.disk.submit(lambda path=path, data=gen.source: _write_bytes(path, data))
+            self.ops.append(("write", self._kept_path(gen.module, gen.number, gen.sha256), gen.source))
         rec.kept[gen.number] = gen
         for number in sorted(rec.kept)[:-self.keep]:
             old = rec.kept.pop(number)
-            gone = self.folder / gen.module / f"g{number:05d}-{old.sha256[:12]}.py"
-            self.disk.submit(lambda gone=gone: _unlink(gone))
+            self.ops.append(("unlink", self._kept_path(gen.module, number, old.sha256)))
+
+    def _kept_path(self, module: str, number: int, sha256: str) -> str:
+        return f"{self.folder}/{module}/g{number:05d}-{sha256[:12]}.py"
 
     def kept_numbers(self, name: str) -> list[int]:
         return sorted(self.record(name).kept)

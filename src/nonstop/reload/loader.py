@@ -65,6 +65,12 @@ def execute(order: tuple[str, ...], codes: dict[str, bytes], versioned: dict[str
     return out
 
 
+def bind(name: str, versioned: str, module: ModuleType) -> None:
+    """Make a generation what `import name` gives (and keep it findable under its versioned name)."""
+    sys.modules[versioned] = module
+    sys.modules[name] = module
+
+
 def forget(name: str, versioned: str, module: ModuleType) -> None:
     """Drop an old generation's sys.modules entries (only if they are still that module)."""
     if sys.modules.get(versioned) is module:

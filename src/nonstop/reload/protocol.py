@@ -63,6 +63,18 @@ class Result:
         return self.failure is None
 
 
+@dataclass(frozen=True)
+class Persist:
+    """File writes the bot hands to the validator process, so the cycle never waits on a disk.
+
+    ops: ("write", path, bytes) | ("json", path, object) (atomic: temp file + rename) | ("unlink", path).
+    The worker answers ("persisted", seq, error-or-"").
+    """
+
+    seq: int
+    ops: tuple[tuple[Any, ...], ...]
+
+
 def encode(obj: Any) -> bytes:
     body = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     return _HEADER.pack(len(body)) + body

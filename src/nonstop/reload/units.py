@@ -26,6 +26,8 @@ class Unit:
     request: int | None = None
     job_id: int = 0
     result: Result | None = None
+    ran: dict[str, bytes] = field(default_factory=dict)  # every source the last job may run, for the record
+    prepared: Any = None  # swap.Prepared once the module bodies ran in this process
     seen_step: int = 0
     stable_step: int = 0
 
@@ -44,6 +46,7 @@ def make_job(unit: Unit, job_id: int, folder: str, other_sources: dict[str, byte
     """The validator's job: the unit's sources over every other local module's current source."""
     sources = {**other_sources, **unit.sources}
     report = frozenset(unit.members | (set(sources) - live))
+    unit.ran = {n: sources[n] for n in report}
     return Job(job_id, folder, sources, tuple(sorted(unit.members)), report, contracts, soft_timeout_s)
 
 

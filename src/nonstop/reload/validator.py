@@ -2,7 +2,10 @@
 
 One warm worker (`nonstop.reload.worker`), one job at a time. `poll()` is non-blocking
 and is called from the reload step; a job that outlives its hard timeout (a body
-holding the GIL, a worker that died) gets a failure result and a fresh worker.
+holding the GIL, a worker that died) gets a failure result and a fresh worker. The
+worker also does the bot's file writes for `.generations/` (`persist`): a write and
+rename can cost milliseconds on some disks, and a thread would compete for the GIL.
+Writes not yet acknowledged are sent again to a replacement worker.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import nonstop
-from nonstop.reload.protocol import Failure, FrameBuffer, Job, Result, write_frame
+from nonstop.reload.protocol import Failure, FrameBuffer, Job, Persist, Result, encode
 
 
 class Validator:
@@ -32,6 +35,12 @@ class Validator:
         self._current: Job | None = None
         self._sent_at = 0.0
         self._executing = ""
+        self._cpu_at_send = 0.0
+        self._next_check = 0.0
+        self._outbox = bytearray()
+        self._unacked: dict[int, Persist] = {}
+        self._seq = 0
+        self.persist_errors: list[str] = []
         self.spawned = 0
         self.killed = 0
 
@@ -52,10 +61,14 @@ class Validator:
         os.close(r_job)
         os.close(w_res)
         os.set_blocking(self._r_res, False)
+        os.set_blocking(self._w_job, False)
         self._buf = FrameBuffer()
+        self._outbox = bytearray()
+        for msg in self._unacked.values():  # writes a dead worker may not have done
+            self._outbox += encode(msg)
         self.spawned += 1
 
-    def _stop(self, kill: bool) -> None:
+    def _stop(self, kill: bool, grace_s: float = 2.0) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -69,15 +82,23 @@ class Validator:
             proc.kill()
             self.killed += 1
         try:
-            proc.wait(timeout=2.0)
+            proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
 
     def close(self) -> None:
+        """Finish the queued writes (the worker does them before it sees the pipe close), then stop."""
         self._queue.clear()
         self._current = None
-        self._stop(kill=False)
+        if self._proc is not None and self._outbox:
+            os.set_blocking(self._w_job, True)
+            try:
+                os.write(self._w_job, bytes(self._outbox))
+            except OSError:
+                pass
+            self._outbox.clear()
+        self._stop(kill=False, grace_s=10.0)
 
     @property
     def pid(self) -> int | None:
@@ -87,7 +108,29 @@ class Validator:
 
     @property
     def idle(self) -> bool:
-        return self._current is None and not self._queue
+        """Nothing to send, nothing awaited: poll() has no work."""
+        return self._current is None and not self._queue and not self._unacked and not self._outbox
+
+    def persist(self, ops: list[tuple[object, ...]]) -> None:
+        self._seq += 1
+        msg = Persist(self._seq, tuple(ops))
+        self._unacked[msg.seq] = msg
+        self.start()
+        self._send(msg)
+
+    def _send(self, obj: object) -> None:
+        self._outbox += encode(obj)
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._outbox and self._w_job >= 0:
+            try:
+                n = os.write(self._w_job, self._outbox)
+            except BlockingIOError:  # the pipe is full: the rest goes at the next poll
+                return
+            except OSError:  # the worker is gone; poll() notices and starts another
+                return
+            del self._outbox[:n]
 
     def submit(self, job: Job) -> None:
         self._queue.append(job)
@@ -103,16 +146,15 @@ class Validator:
         self.start()
         job = self._queue.popleft()
         self._current, self._sent_at, self._executing = job, time.monotonic(), ""
-        try:
-            write_frame(self._w_job, job)
-        except OSError:  # the worker is gone; poll() reports it and starts another
-            pass
+        self._cpu_at_send = (_cpu_seconds(self._proc.pid) or 0.0) if self._proc else 0.0
+        self._next_check = self._sent_at + 0.05
+        self._send(job)
 
     def poll(self) -> list[Result]:
         """Results that arrived since the last call; never blocks."""
-        if self._current is None:
-            self._pump()
+        if self.idle:
             return []
+        self._flush()
         out: list[Result] = []
         eof = False
         while True:
@@ -129,10 +171,27 @@ class Validator:
             for msg in self._buf.feed(data):
                 out.extend(self._on_message(msg))
         job = self._current
-        if job is not None and (eof or time.monotonic() - self._sent_at > job.soft_timeout_s + self.hard_grace_s):
+        if job is not None and (eof or self._overdue(job)):
             out.append(self._give_up(job, eof))
+        elif eof:  # died between jobs: a fresh one takes the writes not yet acknowledged
+            self._stop(kill=False)
+            self.start()
         self._pump()
         return out
+
+    def _overdue(self, job: Job) -> bool:
+        """Past the hard limit: that much CPU time on this job (a loop in C holding the GIL), or, as a
+        last resort, ten times that in wall time (a body blocked on something). CPU time, because a
+        worker starved on a busy machine is slow, not broken. Checked at most every 50 ms."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return False
+        self._next_check = now + 0.05
+        limit = job.soft_timeout_s + self.hard_grace_s
+        cpu = _cpu_seconds(self._proc.pid) if self._proc else None
+        if cpu is None:
+            return now - self._sent_at > limit
+        return cpu - self._cpu_at_send > limit or now - self._sent_at > 10 * limit
 
     def _on_message(self, msg: Any) -> list[Result]:
         if isinstance(msg, Result):
@@ -142,6 +201,10 @@ class Validator:
             return []
         if isinstance(msg, tuple) and msg and msg[0] == "exec":
             self._executing = msg[2]
+        elif isinstance(msg, tuple) and msg and msg[0] == "persisted":
+            self._unacked.pop(msg[1], None)
+            if msg[2]:
+                self.persist_errors.append(msg[2])
         return []
 
     def _give_up(self, job: Job, eof: bool) -> Result:
@@ -152,8 +215,9 @@ class Validator:
             message = f"the validator process exited (code {code}) while running {module}.py"
         else:
             limit = job.soft_timeout_s + self.hard_grace_s
-            message = (f"{module}.py did not finish within {limit:g} s (an endless loop holding the GIL?); "
-                       f"the validator process was stopped")
+            message = (f"{module}.py did not finish within {limit:g} s of CPU time ({10 * limit:g} s of wall "
+                       f"time): an endless loop holding the GIL, or a body that blocks? The validator process "
+                       f"was stopped")
         self._stop(kill=not eof)
         self._current = None
         return Result(job.id, Failure(module, path, 0, message, "timeout"))
@@ -167,3 +231,16 @@ class Validator:
                     return result
             if self._r_res >= 0:
                 select.select([self._r_res], [], [], 0.05)
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc); None where that is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, IndexError, ValueError):
+        return None
