@@ -133,11 +133,22 @@ function renderStrategies(st, onRollback) {
 function renderRateLimits(st) {
   const entries = Object.entries(st.rate_limits || {});
   if (!entries.length) { $("rate-limits").replaceChildren(el("span", { class: "muted", text: "no budgets reported by this venue" })); return; }
-  const fields = [...new Set(entries.flatMap(([, f]) => Object.keys(f)))];
-  const head = el("tr", {}, el("th", { text: "endpoint" }), fields.map((f) => el("th", { text: f })));
-  const rows = entries.map(([name, f]) => el("tr", {}, el("td", { text: name }),
-    fields.map((k) => el("td", { text: f[k] === undefined ? "" : Number(f[k]).toFixed(Number.isInteger(f[k]) ? 0 : 2) }))));
-  $("rate-limits").replaceChildren(el("table", { class: "table" }, el("thead", {}, head), el("tbody", {}, rows)));
+  // tokens_<window> / capacity_<window> pairs become bars; any other field is shown as text
+  const blocks = entries.map(([name, f]) => {
+    const windows = Object.keys(f).filter((k) => k.startsWith("tokens_") && `capacity_${k.slice(7)}` in f).map((k) => k.slice(7));
+    const bars = windows.map((w) => {
+      const left = f[`tokens_${w}`], cap = f[`capacity_${w}`] || 1;
+      const bar = el("div", { class: "bar budget" + (left / cap < 0.2 ? " late" : "") }, el("i"));
+      bar.firstChild.style.width = `${Math.max(0, Math.min(100, (100 * left) / cap))}%`;
+      return el("div", { class: "budget-row" }, el("span", { class: "mono", text: `${w}` }), bar,
+        el("span", { class: "mono", text: `${Math.floor(left)}/${cap}` }));
+    });
+    const used = new Set(windows.flatMap((w) => [`tokens_${w}`, `capacity_${w}`]));
+    const rest = Object.entries(f).filter(([k]) => !used.has(k)).map(([k, v]) => `${k.replace(/_/g, " ")} ${Number(v).toFixed(Number.isInteger(v) ? 0 : 2)}`);
+    return el("div", { class: "budget-block", "data-endpoint": name }, el("div", { class: "mono", text: name }), bars,
+      rest.length ? el("div", { class: "muted small", text: rest.join(" · ") }) : null);
+  });
+  $("rate-limits").replaceChildren(...blocks);
 }
 
 function renderErrors(st) {
