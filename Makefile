@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/nonstop demo
 
 chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped (and fail when CI=true)"
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
