@@ -26,7 +26,7 @@ from nonstop.reload.faults import FaultPolicy
 from nonstop.reload.generations import GenerationStore
 from nonstop.reload.protocol import Contract, Failure, Job, Result
 from nonstop.reload.requests import RequestBook
-from nonstop.reload.scanner import Scanner
+from nonstop.reload.scanner import RESERVED, Scanner
 from nonstop.reload.swap import Live
 from nonstop.reload.units import Unit, make_job, still_valid
 from nonstop.reload.validator import Validator
@@ -112,6 +112,9 @@ class StrategyRegistry:
         """The source a module starts with: its file, or the generation that was live when the bot stopped
         (when the file still has that content, or a rollback pinned it, or the file is broken)."""
         obs = self.scanner.files.get(name)
+        if name in RESERVED:
+            raise UserError(f"{self._folder}/{name}.py: the name {name!r} is a Python standard module; rename the "
+                            f"file and `module` in nonstop.toml")
         if obs is None or obs.missing:
             raise UserError(f"{self._folder}/{name}.py: missing; create it or fix `module` in nonstop.toml")
         rec, last = self.store.record(name), self._last_kept(name)
