@@ -18,9 +18,11 @@ from typing import Any
 
 DOWN_AFTER_PERIODS = 3.0
 LATE_AFTER_PERIODS = 1.5
-# Status writes are throttled to one per 50 ms at high speed, and a loaded machine jitters:
-# below this a "late" heartbeat would be noise, not news.
-MIN_WALL_PERIOD_S = 0.1
+# The floor of the wall period used for the verdict. At sim speeds the bot's wall period can be
+# a few ms, but its status writes are throttled (50 ms), the page hears of a new heartbeat at most
+# 5 times a second through a 0.1 s poll, and a loaded machine jitters: a heartbeat 0.3 s old is
+# normal there, so "bot down" waits at least 1 s (3 x 1/3 s). At speed 1 (live) the period rules.
+MIN_WALL_PERIOD_S = 1 / 3
 
 
 @dataclass(frozen=True)

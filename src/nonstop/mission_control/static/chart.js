@@ -52,9 +52,11 @@ function drawPnl(container, points, startTime) {
   const X = (x) => pad.l + ((x - x0) / (x1 - x0 || 1)) * (w - pad.l - pad.r);
   const Y = (y) => pad.t + (1 - (y - y0) / (y1 - y0)) * (h - pad.t - pad.b);
 
-  for (const v of niceTicks(y0, y1, 4)) {
+  const ticks = niceTicks(y0, y1, 4);
+  const decimals = ticks.length > 1 && ticks[1] - ticks[0] < 1 ? 2 : 0;
+  for (const v of ticks) {
     svg.appendChild(svgEl("line", { x1: pad.l, x2: w - pad.r, y1: Y(v), y2: Y(v), class: "axis" }));
-    svg.appendChild(svgEl("text", { x: pad.l - 6, y: Y(v) + 3, "text-anchor": "end" }, v.toFixed(Math.abs(v) < 10 ? 2 : 0)));
+    svg.appendChild(svgEl("text", { x: pad.l - 6, y: Y(v) + 3, "text-anchor": "end" }, v.toFixed(decimals)));
   }
   svg.appendChild(svgEl("line", { x1: pad.l, x2: w - pad.r, y1: Y(0), y2: Y(0), class: "zero" }));
   const xt = 5;

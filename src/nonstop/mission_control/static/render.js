@@ -120,9 +120,10 @@ function renderStrategies(st, onRollback) {
           title: earlier ? "reinstate the generation before this one" : "no earlier generation",
           onclick: () => onRollback(s.name), text: "Rollback" })),
       el("div", { class: "muted small mono", text: `${s.module} · sha ${s.hash.slice(0, 10)} · loaded ${ago(Math.max(0, now - s.loaded_at))} ago` }),
-      el("div", { class: "history" }, (s.history || []).map((g) => el("span", {
-        class: g.generation === s.generation ? "live" : "", title: `${g.hash.slice(0, 12)} at ${hhmmss(g.loaded_at)}`,
-        text: `g${g.generation} ${hhmmss(g.loaded_at)}` }))),
+      el("div", { class: "history" }, (s.history || []).slice(-6).map((g) => el("span", {
+        class: (g.generation === s.generation ? "live " : "") + (String(g.origin || "").includes("rollback") ? "rolled" : ""),
+        title: `sha ${g.hash.slice(0, 12)} · loaded ${hhmmss(g.loaded_at)}${g.cycle_live ? ` · live at cycle ${g.cycle_live}` : ""}${g.note ? ` · ${g.note}` : ""}`,
+        text: `g${g.generation}${g.origin ? ` ${g.origin}` : ""} ${hhmmss(g.loaded_at)}` }))),
       s.differs_from_file ? el("div", { class: "small", text: "file differs from the live generation: reload pending" }) : null,
       (s.pending || []).length ? el("div", { class: "small muted", text: `pending: ${s.pending.join(", ")}` }) : null,
       s.last_failure ? el("div", { class: "failure", text: `last failure (${s.last_failure.phase || "load"}): ${s.last_failure.message}${s.last_failure.line ? ` at line ${s.last_failure.line}` : ""}` }) : null);
@@ -144,7 +145,9 @@ function renderRateLimits(st) {
         el("span", { class: "mono", text: `${Math.floor(left)}/${cap}` }));
     });
     const used = new Set(windows.flatMap((w) => [`tokens_${w}`, `capacity_${w}`]));
-    const rest = Object.entries(f).filter(([k]) => !used.has(k)).map(([k, v]) => `${k.replace(/_/g, " ")} ${Number(v).toFixed(Number.isInteger(v) ? 0 : 2)}`);
+    const num = (v) => Number(v).toFixed(Number.isInteger(v) ? 0 : 2);
+    const rest = Object.entries(f).filter(([k]) => !used.has(k)).map(([k, v]) =>
+      k.endsWith("_s") ? `${k.slice(0, -2).replace(/_/g, " ")} ${num(v)}s` : `${k.replace(/_/g, " ")} ${num(v)}`);
     return el("div", { class: "budget-block", "data-endpoint": name }, el("div", { class: "mono", text: name }), bars,
       rest.length ? el("div", { class: "muted small", text: rest.join(" · ") }) : null);
   });
