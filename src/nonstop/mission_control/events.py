@@ -43,7 +43,9 @@ def _sig(path: Path) -> tuple[int, int, int] | None:
 async def stream(request: Request) -> AsyncIterator[bytes]:
     state = request.app.state
     home = state.home
-    sent_status, control_sig, audit_sig = -1, (-1, -1, -1), (-1, -1, -1)
+    sent_status = -1
+    control_sig: tuple[int, int, int] | None = (-1, -1, -1)  # never a real signature: the first pass sends
+    audit_sig: tuple[int, int, int] | None = (-1, -1, -1)
     last_status_at, last_health_at, last_health = 0.0, 0.0, ""
     yield b"retry: 2000\n\n"
     while not state.stopping() and not await request.is_disconnected():

@@ -120,7 +120,13 @@ function onStatus(st) {
   paintMode();
 }
 function onControl(doc) {
-  if (!doc || doc.error) return;
+  if (!doc) return;
+  if (doc.error) {  // control.json on disk is refused (a bad hand edit): the bot keeps its last good one
+    const banner = R.$("banner");
+    banner.hidden = false;
+    banner.textContent = `control.json is refused: ${doc.error}`;
+    return;
+  }
   state.control = doc;
   paintMode();
   R.$("control-rev").textContent = `control.json rev ${doc.revision} · by ${doc.updated_by}`;
