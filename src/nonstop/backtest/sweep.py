@@ -127,7 +127,7 @@ def _dask(specs: list[RunSpec], workers: int, scheduler: str | None, results: li
                                dashboard_address=None)
     try:
         with Client(scheduler if scheduler is not None else cluster) as client:
-            futures = [client.submit(run_spec, spec, key=f"nonstop-backtest-{os.getpid()}-{spec.index}",
+            futures = [client.submit(run_spec, spec, key=f"nonstop_backtest-{os.getpid()}-{spec.index}",
                                      pure=False) for spec in specs]
             index = {f.key: spec.index for f, spec in zip(futures, specs)}
             for fut in as_completed(futures):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -36,6 +38,8 @@ def backtest(home: Path = typer.Option(..., "--home", help="the home whose slots
     """Backtest: report.json + report.html; with --param, one report per combination and a comparison."""
     from nonstop.backtest import run_backtest
 
+    # SIGTERM unwinds like Ctrl-C, so the half-built report folder is removed on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     result = run_backtest(home, report, data=data, sim_days=sim_days, seed=seed, params=param, workers=workers,
                           executor=executor, scheduler=scheduler, quiet=quiet)
     if result.sweep:

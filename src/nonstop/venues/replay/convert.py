@@ -49,7 +49,7 @@ def convert_sim(path: str | Path, seed: int, duration_s: float, config: SimConfi
         writer.write(start, first)
         steps = max(1, math.ceil(duration_s / period_s))
         prev = start
-        for i in range(1, steps + 1):
+        for i in range(1, steps):  # the poll times of an engine run of `duration_s`
             now = start + i * period_s
             between = sampler.between(prev, now) if fine_books else []
             public = [d.event for d in ex.advance(now) if d.account is None and type(d.event) is not BookUpdate]
