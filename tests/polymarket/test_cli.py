@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -77,24 +76,14 @@ def test_sim_exchange_refuses_bad_options_in_one_line() -> None:
 
 @pytest.fixture(scope="module")
 def fast_fake():  # type: ignore[no-untyped-def]
-    f = start_fake("--assets", "BTC", "--timeframes", "5m", "--speed", "10", "--settle", "0.3", "--confirm", "0.6")
+    f = start_fake("--assets", "BTC", "--timeframes", "5m", "--speed", "30", "--settle", "3", "--confirm", "6")
     yield f
     stop_fake(f)
 
 
-def test_paper_run_trades_on_real_data_and_sends_no_order(fast_fake, tmp_path: Path) -> None:
-    home = make_home(tmp_path)
-    got = run(home, env_for(fast_fake, None), "--duration", "100s")
-    assert got.returncode == 0, got.stderr[-2000:]
-    assert "venue=polymarket" in got.stdout
-    status = json.loads((home / "status.json").read_text())
-    assert status  # the bot reported itself each cycle
-    assert fast_fake.state()["accounts"] == {}  # paper: nothing was sent to the venue
-
-
 def test_live_run_against_the_fake_prints_its_account_and_trades(fast_fake, tmp_path: Path) -> None:
     home = make_home(tmp_path)
-    got = run(home, env_for(fast_fake, "cli-live"), "--live", "--duration", "100s")
+    got = run(home, env_for(fast_fake, "cli-live"), "--live", "--duration", "300s")
     assert got.returncode == 0, got.stderr[-2000:]
     assert "live: collateral 10000.00 pUSD, allowance unlimited pUSD" in got.stderr
     accounts = fast_fake.state()["accounts"]

@@ -38,6 +38,11 @@ def make_polymarket_venue(config: Any, opts: Any) -> PolymarketVenue:
     home = getattr(opts, "home", None)
     store = Path(home) / "polymarket-orders.sqlite" if home else None
     venue = PolymarketVenue(settings, pairs, creds, clock, store, world)
+    if settings.record:
+        from nonstop.venues.polymarket.record import Recorder
+
+        venue.recorder = Recorder(settings.record, config.engine.period_s, {"world": world, "mode": "live" if creds
+                                                                             else "paper"})
     if creds is not None:
         try:
             account = venue.connect_live()

@@ -24,6 +24,7 @@ from polymarket.streams import UserSpec
 from nonstop.markets import MarketInfo, round_to_tick
 from nonstop.venues.base import OrderRequest, OrderType
 from nonstop.venues.polymarket import sdk_seam
+from nonstop.venues.polymarket.clock import actual_time
 from nonstop.venues.polymarket.http import backoff_s
 from nonstop.venues.polymarket.order_hash import order_id, signed_order_json
 from nonstop.venues.polymarket.ratelimit import Limiter
@@ -102,7 +103,7 @@ class LiveClob:
         if req.order_type is OrderType.GTD and req.expires_at is not None:
             # The venue expires a GTD one minute early and wants it >= 3 min ahead; shorter GTDs are
             # sent as GTC and cancelled at expires_at by the tracker.
-            if req.expires_at - self.clock.now() >= _GTD_MIN_S:
+            if req.expires_at - actual_time(self.clock) >= _GTD_MIN_S:
                 expiration = int(math.ceil(req.expires_at)) + 60
         return await self.client.create_limit_order(token_id=req.token_id, price=str(price), size=str(req.size),
                                                     side=side, expiration=expiration)

@@ -25,6 +25,7 @@ from nonstop.markets import ASSETS, MarketInfo, Outcome
 from nonstop.venues.base import BookUpdate, MarketListed, OracleTick, Resolution, Side, SpotTick, TradePrint
 from nonstop.venues.polymarket import sdk_seam
 from nonstop.venues.polymarket.books import LocalBook
+from nonstop.venues.polymarket.clock import actual_time
 from nonstop.venues.polymarket.discovery import Discovered, discovered, wanted_slugs
 from nonstop.venues.polymarket.http import RestReader, backoff_s
 from nonstop.venues.polymarket.worker import Worker
@@ -88,7 +89,7 @@ class MarketFeed:
             await asyncio.sleep(max(0.2, self.every_s / max(speed, 1.0)))
 
     async def discover_once(self) -> None:
-        now = self.clock.now()
+        now = actual_time(self.clock)
         for slug in wanted_slugs(self.pairs, now):
             k = self.known.get(slug)
             if k is None or k.disc.info.price_to_beat is None:
@@ -124,7 +125,7 @@ class MarketFeed:
             if info != k.disc.info:
                 self.emit(MarketListed(info))
             k.disc = Discovered(info, d.condition_id, d.closed, d.resolved, d.final_value)
-        k.checked_at = self.clock.now()
+        k.checked_at = actual_time(self.clock)
         if d.resolved is not None:
             await self._resolve(k, d.resolved, d.final_value)
         return k.disc
@@ -144,7 +145,7 @@ class MarketFeed:
 
     def _on_market(self, k: Known, ev: Any) -> None:
         p = ev.payload
-        ts = p.timestamp.timestamp() if getattr(p, "timestamp", None) is not None else self.clock.now()
+        ts = p.timestamp.timestamp() if getattr(p, "timestamp", None) is not None else actual_time(self.clock)
         if isinstance(ev, MarketBookEvent):
             book = self.books.get(p.asset_id)
             if book is not None:
@@ -208,7 +209,7 @@ class MarketFeed:
             got = await self._read_books(tokens[i:i + 100])
             for ob in got:
                 book = self.books.get(ob.asset_id)
-                ts = ob.timestamp.timestamp() if ob.timestamp is not None else self.clock.now()
+                ts = ob.timestamp.timestamp() if ob.timestamp is not None else actual_time(self.clock)
                 if book is not None and (book.stale or ts >= book.ts):
                     book.snapshot(ob.bids, ob.asks, ts)
                     self.emit(BookUpdate(book.book()))

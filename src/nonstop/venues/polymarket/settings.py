@@ -41,6 +41,7 @@ class PolymarketSettings(BaseModel):
     http_timeout_s: float = Field(10.0, gt=0)
     max_retries: int = Field(6, ge=0)
     credentials_file: str = ""
+    record: str = ""  # also write the market data seen to this file (replay format), e.g. for a later replay
     rate_limits: dict[str, Any] = Field(default_factory=dict)  # read by nonstop.state.ratelimit too
 
     def hosts(self) -> dict[str, str]:

@@ -54,6 +54,7 @@ class PolymarketVenue:
         self.paper = None if self.live else PaperBroker(settings.taker_delay_s)
         self.tracker = Tracker()
         self.clob: LiveClob | None = None
+        self.recorder: Any = None  # record.Recorder: market data seen, in the replay format
         self.account: dict[str, Any] = {}
         self.identity = f"polymarket|{self.feed.hosts['clob_url']}|paper|{world}"
         self._store_path, self._creds, self._world = store_path, creds, world
@@ -102,6 +103,8 @@ class PolymarketVenue:
                 self.errors.append(payload)
             else:
                 self._order_message(kind, payload, now)
+        if self.recorder is not None:
+            self.recorder.observe(now, out)
         if self.paper is not None:
             self.paper.tick(now)
             out += self.paper.drain()
@@ -160,6 +163,8 @@ class PolymarketVenue:
         self.worker.stop(closers)
         if self.clob is not None:
             self.clob.store.close()
+        if self.recorder is not None:
+            self.recorder.close()
 
     # -- recovery (nonstop.state.recovery.ReconcilingVenue) --------------------------------------
 
