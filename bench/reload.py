@@ -4,8 +4,10 @@ The real engine on the embedded simulator, the default home of `nonstop init` (1
 two strategy modules), a changed constant written into a strategy file over and over.
 
 - pause: every cycle is timed whole (engine.step). A cycle "with a reload" is any cycle
-  from the one that first saw the new file to the one that swapped it in (hash, validator
-  round trip, swap). pause = its time minus the median cycle without a reload.
+  from the one that first saw the new file to the one after the swap (hash, validator
+  round trip, module bodies, swap, hand-off of the .generations writes). pause = its time
+  minus the median cycle without a reload. Also given in the bot thread's CPU time, which
+  leaves out what other processes on a shared machine took from it.
 - edit_to_live: cycles from the cycle the file was found stable to the cycle it went live
   (reloads deferred by an order in flight are counted apart: the safe point is by design).
 - the paced phase runs one cycle every --cycle-ms of wall time (the product's 1 s cycle,
@@ -62,14 +64,16 @@ class Run:
         self.engine.venue.start(self.engine.clock.now())
         self.originals = {m: (home.strategies / f"{m}.py").read_text() for m in MODULES}
         self.edits = 0
-        self.times: dict[int, float] = {}  # cycle -> ms
+        self.times: dict[int, float] = {}  # cycle -> wall ms
+        self.cpu: dict[int, float] = {}  # cycle -> CPU ms of the bot's thread (what other processes took is not in it)
         self.late = 0
 
     def step(self) -> None:
         engine = self.engine
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
         engine.step()
-        self.times[engine.cycle] = (time.perf_counter() - t0) * 1e3
+        self.times[engine.cycle] = (time.perf_counter_ns() - t0) / 1e6
+        self.cpu[engine.cycle] = (time.thread_time_ns() - c0) / 1e6
         engine.clock.wait_until(engine.clock.now() + engine.period)
 
     def edit(self) -> str:
@@ -91,7 +95,10 @@ class Run:
 
 def reload_phase(run: Run, reloads: int, period_s: float) -> dict:
     reg = run.engine.registry
-    spans, edit_to_live, deferred_to_live, swaps = [], [], [], []
+    spans: list[tuple[int, int]] = []
+    edit_to_live: list[int] = []
+    deferred_to_live: list[int] = []
+    swaps: list[int] = []
     deferred = 0
     deadline = [time.perf_counter()]
     for i in range(reloads):
@@ -104,7 +111,7 @@ def reload_phase(run: Run, reloads: int, period_s: float) -> dict:
             if reg.generation(module) != before:
                 break
         live = next(s for s in reg.status() if s["name"] == module)["history"][-1]
-        spans.append((live["cycle_seen"], live["cycle_live"]))
+        spans.append((live["cycle_seen"], live["cycle_live"] + 1))  # +1: the step that hands off the writes
         swaps.append(live["cycle_live"])
         (deferred_to_live if was_deferred else edit_to_live).append(live["cycle_live"] - live["cycle_stable"])
         deferred += was_deferred
@@ -116,9 +123,11 @@ def reload_phase(run: Run, reloads: int, period_s: float) -> dict:
     median = statistics.median(base)
     extra = [run.times[c] - median for c in sorted(busy) if c in run.times]
     swap_extra = [run.times[c] - median for c in swaps]
+    cpu_median = statistics.median(ms for c, ms in run.cpu.items() if c not in busy)
+    cpu_extra = [run.cpu[c] - cpu_median for c in sorted(busy) if c in run.cpu]
     return {"reloads": reloads, "deferred": deferred, "median": median, "extra": extra, "swap_extra": swap_extra,
             "base_p99_over_median": pct(base, 0.99) - median, "edit_to_live": edit_to_live,
-            "deferred_to_live": deferred_to_live, "cycles": len(run.times)}
+            "deferred_to_live": deferred_to_live, "cycles": len(run.times), "cpu_extra": cpu_extra}
 
 
 def scan_cost(run: Run, calls: int = 20_000) -> tuple[float, int]:
@@ -212,6 +221,14 @@ def restart_phase(home: Home, rounds: int = 3) -> dict:
     return {"restart_s": statistics.median(times), "all": times, "state_recovered": all(recovered)}
 
 
+def python_loop_ns(n: int = 2_000_000) -> float:
+    """How fast this machine runs Python right now (a busy shared machine runs it several times slower)."""
+    t0, x = time.perf_counter(), 0
+    for i in range(n):
+        x += i
+    return (time.perf_counter() - t0) / n * 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reloads", type=int, default=1000)
@@ -219,6 +236,7 @@ def main() -> None:
     parser.add_argument("--cycle-ms", type=float, default=10.0, help="wall time per cycle in the paced phase")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    loop_ns = python_loop_ns()
     with tempfile.TemporaryDirectory() as tmp:
         home = init_home(Path(tmp) / "home", seed=args.seed)
         run = Run(home)
@@ -253,6 +271,10 @@ def main() -> None:
         "swap_cycle_pause_ms_p50": round(statistics.median(paced["swap_extra"]), 4),
         "swap_cycle_pause_ms_p99": round(pct(paced["swap_extra"], 0.99), 4),
         "reload_cycles_timed": len(extra),
+        "pause_cpu_ms_p50": round(statistics.median(paced["cpu_extra"]), 4),
+        "pause_cpu_ms_p99": round(pct(paced["cpu_extra"], 0.99), 4),
+        "python_loop_ns": round(loop_ns, 1),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
         "deferred_reloads": paced["deferred"],
         "deferred_edit_to_live_cycles_max": max(paced["deferred_to_live"], default=0),
         "paced_cycle_ms": args.cycle_ms,

@@ -68,6 +68,7 @@ class StrategyRegistry:
         self.swaps = 0
         self.cycle = 0  # reload steps so far: the engine's cycle number
         self._units: dict[tuple[Any, ...], Unit] = {}
+        self._recheck = False  # a unit can move on without news (ready to swap, or deferred by an order)
         self._rejected: set[tuple[Any, ...]] = set()
         self._jobs = itertools.count(1)
         self._instances: dict[str, tuple[type, dict[str, Any], Any]] = {}
@@ -131,10 +132,12 @@ class StrategyRegistry:
 
     def reload_step(self, now: float, busy_slots: set[str], memory: Any) -> None:
         self.cycle += 1
+        if self.store.ops:
+            self.persist()
         changed = self.scanner.poll(self.cycle)
         results = [] if self.validator.idle else self.validator.poll()
-        if not (changed or results or self._units or self.requests.queued):
-            return
+        if not (changed or results or self.requests.queued or self._recheck):
+            return  # units waiting for the validator or for a file to settle: nothing can move this cycle
         for result in results:
             for unit in self._units.values():
                 if unit.job_id == result.id:
@@ -143,6 +146,7 @@ class StrategyRegistry:
 
     def _plan(self, busy: set[str], memory: Any) -> None:
         self.pending = {}
+        self._recheck = False
         wanted = {u.key: u for u in [*self.requests.take(), *self._file_units()]}
         for key in list(self._units):
             if key not in wanted and self._units[key].origin == "file":
@@ -208,6 +212,7 @@ class StrategyRegistry:
                 return self._fail(unit, exc, "load")
             if unit.origin == "file":
                 self._note(unit, f"waiting for {', '.join(unstable)}.py to stay unchanged" if unstable else "ready")
+                self._recheck = not unstable
                 return False
         if unstable:
             self._note(unit, f"waiting for {', '.join(unstable)}.py to stay unchanged")
@@ -215,6 +220,7 @@ class StrategyRegistry:
         slots = sorted(s.id for s in self.slots if s.module in unit.members and s.id in busy)
         if slots:
             self._note(unit, f"deferred: order in flight on slot {', '.join(slots)}")
+            self._recheck = True
             return False
         unit.stable_step = max((self.scanner.files[n].stable_step for n in unit.members if n in self.scanner.files),
                                default=0)
@@ -288,8 +294,7 @@ class StrategyRegistry:
         self.codes = {k: v for k, v in self.codes.items() if k in kept or self.live.get(k[0]) is not None
                       and self.live[k[0]].gen.sha256 == k[1]}
         self.swaps += 1
-        self.store.save()
-        self.persist()
+        self.store.save()  # queued; handed to the validator process at the next reload step, not this one
 
     def persist(self) -> None:
         """Hand the queued .generations/ writes to the validator process (off the cycle)."""

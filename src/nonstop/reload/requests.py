@@ -62,9 +62,9 @@ class RequestBook:
         rec = reg.store.record(name)
         target = to if to is not None else rec.previous(live.gen.number)
         if target is None or target not in rec.kept:
-            kept = ", ".join(str(n) for n in sorted(rec.kept)) or "none"
+            numbers = ", ".join(str(n) for n in sorted(rec.kept)) or "none"
             message = (f"{origin} request {request or ''}: generation {target if target is not None else '(previous)'} "
-                       f"of {name} is not kept (kept: {kept}); pick one of them with --to").replace("  ", " ")
+                       f"of {name} is not kept (kept: {numbers}); pick one of them with --to").replace("  ", " ")
             reg.failures[name] = {"file": f"{reg.home.strategies}/{name}.py", "line": 0, "message": message,
                                   "time": reg._wall(), "phase": "rollback"}
             self.log.append({**entry, "outcome": "refused: " + message})

@@ -215,8 +215,12 @@ def main(argv: list[str]) -> int:
         if isinstance(job, Persist):
             write_frame(fd_out, ("persisted", job.seq, persist(job)))
             continue
-        result = run_job(job, lambda name, jid=job.id: write_frame(fd_out, ("exec", jid, name)))
-        write_frame(fd_out, result)
+        jid: int = job.id
+
+        def progress(name: str) -> None:
+            write_frame(fd_out, ("exec", jid, name))
+
+        write_frame(fd_out, run_job(job, progress))
 
 
 if __name__ == "__main__":
