@@ -183,7 +183,7 @@ class BookMaker:
         bid_sizes, ask_sizes = self._sized(m, t, q)
         up_bids, down_asks = self._levels(m, q.bid, -self._step, q.tick, bid_sizes)
         up_asks, down_bids = self._levels(m, q.ask, self._step, q.tick, ask_sizes)
-        return Book(m.info.up_token, up_bids, up_asks, t), Book(m.info.down_token, down_bids, down_asks, t)
+        return _book(m.info.up_token, up_bids, up_asks, t), _book(m.info.down_token, down_bids, down_asks, t)
 
     def _levels(self, m: SimMarket, best: int, step: int, tick: int,
                 sizes: tuple[float, ...]) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
@@ -249,6 +249,20 @@ class BookMaker:
 _new = object.__new__
 _set_price = getattr(Level, "price").__set__  # the slot descriptors
 _set_size = getattr(Level, "size").__set__
+
+
+_book_fields = [getattr(Book, f).__set__ for f in ("token_id", "bids", "asks", "ts")]
+
+
+def _book(token_id: str, bids: tuple[Level, ...], asks: tuple[Level, ...], ts: float) -> Book:
+    """Book(...) without the frozen-dataclass __init__ (two per live market per venue second)."""
+    b = _new(Book)
+    set_token, set_bids, set_asks, set_ts = _book_fields
+    set_token(b, token_id)
+    set_bids(b, bids)
+    set_asks(b, asks)
+    set_ts(b, ts)
+    return b
 
 
 def _level(price: float, size: float) -> Level:

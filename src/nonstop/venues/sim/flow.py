@@ -11,7 +11,7 @@ USDC notional (shares x price), like Gamma's `volume`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,9 +25,8 @@ BUY_UP, SELL_UP, BUY_DOWN, SELL_DOWN, INFORMED = range(5)
 _CATS = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Print:
-    """One second's aggregated taker flow of one kind on one token."""
+class Print(NamedTuple):
+    """One second's aggregated taker flow of one kind on one token (a tuple: dozens per venue second)."""
 
     token_id: str
     taker_side: Side
