@@ -6,6 +6,7 @@ that overruns its time budget is stopped by a watchdog (see `run_decide`).
 
 from __future__ import annotations
 
+import atexit
 import signal
 import threading
 import time
@@ -67,66 +68,80 @@ class DecideOverrun(Exception):
 
 
 class _Alarm(BaseException):
-    """Raised inside the strategy by SIGALRM; a BaseException so `except Exception` in a strategy cannot eat it."""
+    """Raised inside the strategy by the watchdog; a BaseException so `except Exception` there cannot eat it."""
 
 
 _MAIN_THREAD = threading.main_thread().ident
-_armed = False
-_chained: Any = None  # the SIGALRM handler that was there before ours (pytest-timeout, say)
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    if _armed:
-        raise _Alarm()
-    if callable(_chained):
-        _chained(signum, frame)
+class _Watchdog:
+    """A CPU-time alarm (ITIMER_PROF, SIGPROF: nobody else in the bot uses them) shared by
+    consecutive decides. Setting an itimer is a system call (several µs in a VM), so a decide only
+    writes its deadline; the timer is armed when none is pending, and when it fires for an earlier
+    decide while a later one runs, the handler re-arms it for what is left of that one's budget.
+    CPU time, not wall time, so that a decide descheduled on a busy machine is not blamed; a
+    decide that loops burns CPU and is stopped."""
+
+    def __init__(self) -> None:
+        self.armed = False  # a decide is running
+        self.deadline = 0.0  # perf_counter time it must be done by
+        self.pending = False  # our timer is set
+        self.handler = self.on_alarm  # one bound method, so `is` can recognise it
+
+    def start(self, budget_s: float) -> None:
+        self.deadline = time.perf_counter() + budget_s
+        self.armed = True
+        if not self.pending:
+            if signal.getsignal(signal.SIGPROF) is not self.handler:
+                signal.signal(signal.SIGPROF, self.handler)
+                atexit.register(self.stop)
+            self.pending = True
+            signal.setitimer(signal.ITIMER_PROF, budget_s)
+
+    def on_alarm(self, signum: int, frame: Any) -> None:
+        if not self.armed:
+            self.pending = False
+            return
+        left = self.deadline - time.perf_counter()
+        if left <= 0:
+            self.pending = False
+            raise _Alarm()
+        signal.setitimer(signal.ITIMER_PROF, left)  # it fired for an earlier decide
+
+    def stop(self) -> None:
+        """At exit: an alarm still pending must not reach a process whose handlers are gone."""
+        if self.pending and threading.get_ident() == _MAIN_THREAD:
+            self.pending = False
+            signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def _arm(budget_s: float) -> tuple[float, float]:
-    """Start the watchdog; returns the itimer it displaced, to be put back."""
-    global _armed, _chained
-    handler = signal.getsignal(signal.SIGALRM)
-    if handler is not _on_alarm:
-        _chained = handler
-        signal.signal(signal.SIGALRM, _on_alarm)
-    _armed = True
-    return signal.setitimer(signal.ITIMER_REAL, budget_s)
-
-
-def _disarm(displaced: tuple[float, float], spent_s: float) -> None:
-    delay, interval = displaced
-    signal.setitimer(signal.ITIMER_REAL, max(delay - spent_s, 1e-6) if delay > 0 else 0.0, interval)
+_watchdog = _Watchdog()
 
 
 def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | None = None,
                clock_ns=time.perf_counter_ns) -> list[Intent]:  # type: ignore[no-untyped-def]
     """Call decide() under a time budget; exceptions propagate to the caller, which counts them per slot.
 
-    The watchdog is a one-shot ITIMER_REAL around the call (two setitimer calls, a few µs): a
-    decide still running after `budget_s` gets an exception raised inside it, so one slot can
-    stall the cycle for at most its budget. Limits: only in the main thread (where Python runs
-    signal handlers), and a strategy stuck inside one long C call holding the GIL is interrupted
-    only when that call returns.
+    A decide still running after `budget_s` gets an exception raised inside it (a signal), so
+    one slot stalls the cycle for at most its budget; the cost per call is setting a deadline
+    (see `_Watchdog`). Limits: only in the main thread (where Python runs signal handlers); the
+    alarm counts CPU time, so a decide blocked in a system call (a sleep) is not interrupted; a
+    strategy stuck inside one long C call holding the GIL is interrupted only when it returns.
     """
-    global _armed
     watch = bool(budget_s) and threading.get_ident() == _MAIN_THREAD
-    displaced = (0.0, 0.0)
     t0 = clock_ns()
     try:  # the alarm may land anywhere in here, even just after decide returned: all of it converts
         try:
             if watch:
-                displaced = _arm(budget_s)  # type: ignore[arg-type]
+                _watchdog.start(budget_s)  # type: ignore[arg-type]
             result = strategy.decide(ctx)
         finally:
-            _armed = False
+            _watchdog.armed = False
     except _Alarm as alarm:
         overrun = DecideOverrun(f"decide() overran its {budget_s * 1e3:g} ms budget and was stopped")  # type: ignore[operator]
         raise overrun.with_traceback(alarm.__traceback__) from None
     finally:
-        spent = clock_ns() - t0
-        if watch:
-            _disarm(displaced, spent / 1e9)
-        rt.decide_ms = spent / 1e6
+        rt.decide_ms = (clock_ns() - t0) / 1e6
     if result is None:
         return []
     intents = list(result)
