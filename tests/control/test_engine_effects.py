@@ -170,3 +170,21 @@ def test_status_reports_each_applied_revision(driver: Driver) -> None:
         driver.step()
         assert driver.status()["control"]["applied_revision"] == revision
     assert Home(driver.home.root).audit.exists()
+
+
+def test_no_valid_control_at_start_means_paused_until_one_appears(tmp_path: Path) -> None:
+    home = make_probe_home(tmp_path / "h")
+    home.control.write_text('{"revision": 7, "mode": "ACTIVE", "sizing": {"order_usd": ')  # cut mid-write
+    d = Driver(home)
+    try:
+        assert d.step(2) == []
+        control = d.status()["control"]
+        assert control["mode"] == "PAUSED" and control["applied_revision"] == 0
+        assert control["refused"]["reason"].startswith("control.json: line 1 column")
+        restored = d.writer.restore(actor="ops")  # above the revision the broken file claimed
+        assert restored.new.revision == 8 and restored.new.mode.value == "PAUSED"
+        assert d.step() == [] and d.status()["control"]["refused"] is None
+        d.writer.resume(actor="ops")
+        assert len(d.step()) == 3
+    finally:
+        d.close()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import copy
 import fcntl
-import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from nonstop.control.audit import append_audit, audit_entry, json_diff, last_audited_revision, read_audit
-from nonstop.control.explain import ControlRejected, Known, load_known, parse, shown, validate
+from nonstop.control.explain import MAX_BYTES, ControlRejected, Known, load_known, parse, shown, validate
 from nonstop.control.schema import ControlDoc, Mode
 from nonstop.home.paths import Home
 
@@ -195,9 +195,10 @@ def _check_actor(actor: str) -> None:
 
 
 def _revision_on_disk(path: Path) -> int:
-    """The revision a broken document claims, if any can be read out of it."""
+    """The highest revision a broken document claims, even a truncated one (`"revision": N`)."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8")).get("revision")
-    except (OSError, ValueError, AttributeError):
+        raw = path.read_bytes()
+    except OSError:
         return 0
-    return value if isinstance(value, int) and value > 0 else 0
+    found = [int(m) for m in re.findall(rb'"revision"\s*:\s*(\d{1,16})', raw[:MAX_BYTES])]
+    return max(found, default=0)
