@@ -15,6 +15,7 @@ from nonstop.home.config import VENUES, HomeConfig, load_config
 from nonstop.home.paths import Home
 from nonstop.reload.registry import ReloadSettings, StrategyRegistry
 from nonstop.state.durable import open_durable_state
+from nonstop.state.journal import check_journal
 from nonstop.status.writer import StatusWriter
 
 
@@ -51,6 +52,7 @@ def make_venue(name: str, config: HomeConfig, seed: int, opts: RunOptions) -> An
 def build_engine(home: Home, opts: RunOptions, venue: Any = None) -> Engine:
     """`venue`: an already made Venue object (tests: a venue that outlives the engine); default by name."""
     config = load_config(home)
+    check_journal(home.journal)  # a damaged or too new journal stops the start before anything is written
     venue_name = opts.venue or config.venue
     if venue_name not in VENUES:
         raise UserError(f"--venue: unknown venue {venue_name!r}; use one of {', '.join(VENUES)}")

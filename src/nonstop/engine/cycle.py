@@ -97,6 +97,8 @@ class Engine:
         self.registry.reload_step(now, busy, self.memory)                          # 2
         self._journal_generations()
         trading = self.data.apply(self.venue.poll(now))                            # 3
+        if self.recover is not None:  # resolutions the venue's stream never brought (state/recovery.py)
+            trading += self.recover.late_resolutions(self, now)
         self.throttle.drain(now)  # orders delayed by a rate limit go first, oldest first
         self._windows_step(now)                                                    # 4
         for rt in self.slots:                                                      # 5 + 6
@@ -166,7 +168,7 @@ class Engine:
                         slot_id: str | None = None) -> None:
         now = self.clock.now()
         if everything:  # the kill switch: also what the venue holds that this run does not know of
-            self.venue.cancel_all(now)
+            self.throttle.cancel_all(now)
             return
         for record in self.positions.open_orders(slot_id):
             if not (buys_only and record.request.side.value != "BUY"):

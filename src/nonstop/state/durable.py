@@ -47,10 +47,12 @@ def open_durable_state(home: Home, config: HomeConfig, venue: Any, venue_now: fl
         replayed = rebuild(journal, positions) if session.resumed else 0
         limiter = RateLimiter(limits, journal.load_buckets())
         journal.attach(positions, limiter)
-        throttle = OrderThrottle(venue, limiter)
+        throttle = OrderThrottle(venue, limiter, persist=journal.save_limiter)
         if hasattr(venue, "use_rate_limiter"):  # a network venue spends its own calls from the same budgets
             venue.use_rate_limiter(limiter)
-        return DurableState(journal, session, positions, throttle, Reconciler(journal, session, throttle), replayed)
+        reconciler = Reconciler(journal, session, throttle)
+        reconciler.report.replayed = replayed
+        return DurableState(journal, session, positions, throttle, reconciler, replayed)
     except BaseException:
         journal.close()
         raise

@@ -44,22 +44,35 @@ class Session:
     resumed: bool  # True: the previous run's session continues (recover and reconcile)
 
 
+_checked: dict[tuple[str, int, int, int], int] = {}  # (path, mtime, size, wal size) -> version: check once
+
+
 def check_journal(path: Path) -> int:
     """The schema version of the journal at `path` (0: none yet); UserError if unusable. Writes nothing."""
     if not path.exists() or path.stat().st_size == 0:
         return 0
+    wal = path.with_name(path.name + "-wal")
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size, wal.stat().st_size if wal.exists() else -1)
+    if key not in _checked:
+        _checked.clear()
+        _checked[key] = _check(path, wal)
+    return _checked[key]
+
+
+def _check(path: Path, wal: Path) -> int:
     fix = (f"move it aside (e.g. `mv {path} {path}.bad`) to start a fresh journal, "
            f"or restore it from a backup")
     with open(path, "rb") as handle:
         if handle.read(16) != _HEADER:
             raise UserError(f"{path}: not a nonstop journal (not an SQLite database); {fix}")
-    wal = path.with_name(path.name + "-wal")
     # Without a WAL file the main file is the whole journal: read it immutably so no -shm/-wal is created.
     uri = f"file:{path}?mode=ro" + ("" if wal.exists() else "&immutable=1")
     try:
         conn = sqlite3.connect(uri, uri=True)
         try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            verdict = "; ".join(r[0] for r in conn.execute("PRAGMA quick_check(3)")
+                                if not r[0].startswith("***"))
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
@@ -67,7 +80,7 @@ def check_journal(path: Path) -> int:
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{path}: the journal is corrupt ({exc}); {fix}") from None
     if verdict != "ok":
-        raise UserError(f"{path}: the journal is corrupt (integrity check: {verdict}); {fix}")
+        raise UserError(f"{path}: the journal is corrupt (integrity check: {verdict[:200]}); {fix}")
     if version > SCHEMA_VERSION:
         raise UserError(f"{path}: journal schema version {version} is newer than this nonstop understands "
                         f"({SCHEMA_VERSION}); upgrade nonstop, or point --home at another folder")
@@ -244,6 +257,12 @@ class Journal:
         self._begin()
         self.conn.executemany("INSERT OR REPLACE INTO rate_buckets (session, endpoint, window_s, capacity, tokens, "
                               "updated_at) VALUES (?,?,?,?,?,?)", [(self._sid, *r) for r in rows])
+
+    def save_limiter(self) -> None:
+        """The attached limiter's budgets, committed now (before the call that spent them goes out)."""
+        if self.limiter is not None:
+            self.save_buckets(self.limiter.export())
+            self.commit()
 
     def load_buckets(self) -> list[tuple[str, float, float, float, float]]:
         return [tuple(r) for r in self.conn.execute(  # type: ignore[misc]

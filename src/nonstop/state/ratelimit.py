@@ -142,11 +142,9 @@ class RateLimiter:
             if endpoint not in self.limits:
                 continue
             row: dict[str, float] = {}
-            for (name, window_s), b in self.buckets.items():
-                if name == endpoint:
-                    b.refill(now)
-                    row[f"tokens_{window_s:g}s"] = round(b.tokens, 3)
-                    row[f"capacity_{window_s:g}s"] = b.capacity
+            for b in self._chain(endpoint, now)[:len(self.limits[endpoint][1])]:  # its own windows, refilled
+                row[f"tokens_{b.window_s:g}s"] = round(b.tokens, 3)
+                row[f"capacity_{b.window_s:g}s"] = b.capacity
             out[endpoint] = row
         return out
 
@@ -171,11 +169,15 @@ class ThrottleStats:
 class OrderThrottle:
     """The engine's egress to the venue: place and cancel go through the budgets, in order, never dropped."""
 
-    def __init__(self, venue: Any, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, venue: Any, limiter: RateLimiter | None = None,
+                 persist: Callable[[], None] | None = None) -> None:
         self.venue = venue
         self.limiter = limiter or RateLimiter()
         self.queue: deque[_Waiting] = deque()
         self.stats = ThrottleStats()
+        # Called after a token is taken and before the call goes out: the spend is durable first, so
+        # a kill right after the call cannot hand the next run a budget that was already used.
+        self.persist = persist
 
     def place(self, order: Any, now: float) -> bool:
         """Send now if the budget allows; else queue it. True when it went out now."""
@@ -207,6 +209,8 @@ class OrderThrottle:
                 continue
             self.stats.max_delay_s = max(self.stats.max_delay_s, now - item.since)
             self.stats.sent += 1
+            if self.persist is not None:
+                self.persist()
             item.send(now)
             sent += 1
         self.queue = kept

@@ -19,9 +19,12 @@ sim has none, and each of its runs is a new world (a new journal session).
 from __future__ import annotations
 
 import heapq
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
 
+from nonstop.control.schema import Mode
+from nonstop.engine.gate import MODE_TABLE
 from nonstop.markets import TIMEFRAMES, Outcome, parse_slug
 from nonstop.state.journal import Journal, Session
 from nonstop.state.positions import PositionManager
@@ -29,8 +32,10 @@ from nonstop.state.ratelimit import OrderThrottle
 from nonstop.venues.base import (Event, Fill, OrderRequest, OrderStatus, OrderType, OrderUpdate, Resolution,
                                  Side)
 
-RETRY_WITHIN_S = 10.0  # an unsent intent older than this (venue time) is abandoned, not resent
+RETRY_WITHIN_S = 10.0  # an unsent taker intent older than this (venue time) is abandoned, not resent
 RETRY_MARGIN_S = 5.0  # nor resent when its window closes sooner than this
+LATE_AFTER_S = 30.0  # a window ended this long ago with no resolution seen: ask the venue
+ASK_EVERY_S = 30.0  # and ask again this often (venue time) until it answers
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,9 @@ class ReconcileReport:
     updated: int = 0
     resolved: int = 0
     position_mismatches: int = 0
+    late_resolved: int = 0  # of `resolved`, found by the periodic check after the start
+    replayed: int = 0  # journal events replayed to rebuild the positions
+    seconds: float = 0.0  # wall time reconciliation took
     notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -147,9 +155,11 @@ class Reconciler:
         self.session = session
         self.throttle = throttle
         self.report = ReconcileReport()
+        self._next_ask = 0.0
 
     def __call__(self, engine: Any, apply: Callable[[list[Event]], None]) -> ReconcileReport:
         """Reconcile, hand the events to `apply` (the engine's journal-first fill step), check positions."""
+        t0 = time.monotonic()
         now = engine.clock.now()
         _restore_daily_loss(self.journal, engine, now)
         self.journal.control_applied(engine.control.applied_revision, engine.mode.value, engine.clock.wall())
@@ -158,14 +168,19 @@ class Reconciler:
             self._check_positions(engine)
         for note in self.report.notes:
             engine.errors.add(engine.clock.wall(), "recovery", note)
+        self.report.seconds = round(time.monotonic() - t0, 3)
+        # status.json extra.recovery (report.py merges engine.extra_status): what this start found and did
+        engine.__dict__.setdefault("extra_status", {})["recovery"] = self.report.as_dict()
         return self.report
 
     def _events(self, engine: Any, now: float) -> list[Event]:
         venue = engine.venue
         orders = self._orders(engine.positions)
         events: list[Event] = []
-        if hasattr(venue, "order_states"):
-            states = venue.order_states(orders)
+        if not orders:
+            states: dict[str, OrderUpdate | None] = {}
+        elif hasattr(venue, "order_states"):  # what became of the open ones; fills of all (they settle late)
+            states = venue.order_states([o for o in orders if not o.status.is_final])
             fills = sorted(venue.fills_for(orders), key=lambda f: (f.ts, f.fill_id)) if hasattr(venue, "fills_for") \
                 else []
             events.extend(fills)
@@ -182,7 +197,7 @@ class Reconciler:
                 continue
             seen = states.get(o.request.client_id)
             if seen is None:
-                events.append(self._unsent(o, now))
+                events.append(self._unsent(o, now, engine.mode))
             elif seen.status != o.status or seen.filled != o.filled:
                 events.append(OrderUpdate(o.request.client_id, seen.status, now,
                                           seen.reason or "reconciled after restart", seen.venue_order_id, seen.filled))
@@ -217,27 +232,45 @@ class Reconciler:
             "SELECT client_id, venue_order_id, created_ts FROM orders WHERE session = ?", self.session.id)}
         return [JournaledOrder(r.request, r.status, r.filled, *rows.get(cid, ("", 0.0))) for cid, r in pm.orders.items()]
 
-    def _unsent(self, o: JournaledOrder, now: float) -> OrderUpdate:
-        cid = o.request.client_id
-        end = _window_end(o.request.slug)
-        if now - o.created_ts <= RETRY_WITHIN_S and now < end - RETRY_MARGIN_S:
-            self.throttle.place(o.request, now)  # the same request, the same client id: never a second order
+    def _unsent(self, o: JournaledOrder, now: float, mode: Mode) -> OrderUpdate:
+        """Resend under the same client id while the intent still stands: the window is open, the mode
+        still lets its side through, and it rests at its limit (GTC/GTD) or is still fresh (a taker
+        decided on a book that is gone after RETRY_WITHIN_S). Otherwise abandon it."""
+        req = o.request
+        age = now - o.created_ts
+        allowed = MODE_TABLE[mode][0 if req.side is Side.BUY else 1]
+        fresh = not req.order_type.is_taker or age <= RETRY_WITHIN_S
+        if allowed and fresh and now < _window_end(req.slug) - RETRY_MARGIN_S:
+            self.throttle.place(req, now)  # the same request, the same client id: never a second order
             self.report.resent += 1
-            return OrderUpdate(cid, OrderStatus.PENDING, now, "resent after restart: the venue never received it")
+            return OrderUpdate(req.client_id, OrderStatus.PENDING, now,
+                               f"resent after restart: the venue never received it ({age:.0f}s old)")
         self.report.abandoned += 1
-        return OrderUpdate(cid, OrderStatus.CANCELLED, now,
-                           f"abandoned after restart: the venue never received it ({now - o.created_ts:.0f}s old)")
+        why = f"mode {mode.value}" if not allowed else "its window closes" if fresh else f"{age:.0f}s old"
+        return OrderUpdate(req.client_id, OrderStatus.CANCELLED, now,
+                           f"abandoned after restart: the venue never received it ({why})")
 
-    def _resolutions(self, venue: Any, pm: PositionManager, now: float) -> list[Resolution]:
+    def late_resolutions(self, engine: Any, now: float) -> list[Event]:
+        """Each cycle: a window we hold that ended a while ago and whose resolution never came (it was
+        published after the restart, for a window this run's feed never listed; or a socket dropped
+        it) is asked of the venue every ASK_EVERY_S until it answers."""
+        if now < self._next_ask or not hasattr(engine.venue, "resolution"):
+            return []
+        self._next_ask = now + ASK_EVERY_S
+        found = self._resolutions(engine.venue, engine.positions, now - LATE_AFTER_S)
+        self.report.late_resolved += len(found)
+        return list(found)
+
+    def _resolutions(self, venue: Any, pm: PositionManager, ended_by: float) -> list[Resolution]:
         if not hasattr(venue, "resolution"):
             return []
         out = []
         for slug in sorted({p.slug for p in pm.positions.values()}):
-            if _window_end(slug) <= now:
+            if _window_end(slug) <= ended_by:
                 res = venue.resolution(slug)
                 if res is not None:
                     out.append(res)
-        self.report.resolved = len(out)
+        self.report.resolved += len(out)
         return out
 
 
