@@ -20,6 +20,7 @@ from nonstop.markets import MarketInfo, Outcome
 from nonstop.strategy import fair_up_probability
 from nonstop.venues.base import Fill, MarketListed, OrderRequest, OrderType, Resolution, Side
 from nonstop.venues.sim import SimConfig, SimExchange
+from nonstop.venues.sim.windows import make_market
 
 BUCKETS = [(0.95, 1.01, "95+", 0.7), (0.90, 0.95, "90-95", 5.9), (0.85, 0.90, "85-90", 11.1),
            (0.80, 0.85, "80-85", 16.9), (0.70, 0.80, "70-80", 26.0), (0.60, 0.70, "60-70", 29.0),
@@ -130,6 +131,28 @@ def main() -> None:
     report(args, outcomes, spreads, volumes, naive, time.perf_counter() - wall)
 
 
+def fair_check(seed: int, rule: str, days: float) -> dict[str, dict[str, tuple[float, int]]]:
+    """Flip rates by T-60 bucket from the makers' fair value alone (no books, no flow): many more
+    windows in seconds, to tell model calibration from the sampling noise of the book-based table."""
+    cfg = SimConfig(resolution_rule=rule)
+    ex = SimExchange(seed + 1_000_003, cfg)
+    rows: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for tf, length in (("5m", 300), ("15m", 900)):
+        for asset in cfg.assets:
+            for start in range(cfg.start_time, cfg.start_time + int(days * 86_400), length):
+                m = make_market(seed, cfg, asset, tf, start, 0.01)
+                p = ex.books.fair(m, m.end - 60)
+                r = ex.oracle.resolve(asset, m.start, m.end)
+                rows[tf].append((max(p, 1 - p), (r.winner is Outcome.UP) != (p >= 0.5)))
+    out: dict[str, dict[str, tuple[float, int]]] = {}
+    for tf, xs in rows.items():
+        out[tf] = {"95+share": (100.0 * sum(f >= 0.95 for f, _ in xs) / len(xs), len(xs))}
+        for lo, hi, name, _ in BUCKETS:
+            sel = [flip for f, flip in xs if lo <= f < hi]
+            out[tf][name] = (100.0 * sum(sel) / len(sel) if sel else float("nan"), len(sel))
+    return out
+
+
 def share_95(outcomes: list[tuple[str, str, float, bool]], asset: str | None, tf: str) -> tuple[float, int]:
     rows = [o for o in outcomes if o[1] == tf and (asset is None or o[0] == asset)]
     return (100.0 * sum(o[2] >= 0.95 for o in rows) / len(rows) if rows else float("nan")), len(rows)
@@ -174,7 +197,26 @@ def report(args: argparse.Namespace, outcomes: list, spreads: dict[str, list[flo
     out["volume_usd"] = vols
     print(f"{'naive exchange-chaser P&L ($)':<34}{naive.pnl:>12,.2f}{'< 0':>16}{naive.trades:>8}")
     out["naive_pnl_usd"], out["naive_fills"] = round(naive.pnl, 2), naive.trades
-    print(json.dumps(out, sort_keys=True))
+    days = max(20.0, 10 * args.days)
+    check = fair_check(args.seed, args.rule, days)
+    print(f"\nmodel check: makers' fair value at T-60, {days:g} days x 6 coins (no books)")
+    for tf in ("15m", "5m"):
+        share, n = check[tf]["95+share"]
+        print(f"{'fav >=0.95 at T-60 % (' + tf + ')':<34}{share:>12.1f}{'67' if tf == '15m' else '41':>16}{n:>8}")
+        for _, _, name, goal in BUCKETS:
+            rate, n = check[tf][name]
+            print(f"{'flip % fav ' + name + ' (' + tf + ')':<34}{rate:>12.1f}{goal:>16.1f}{n:>8}")
+    out["fair_check"] = {tf: {k: round(v[0], 1) for k, v in d.items()} for tf, d in check.items()}
+    print(json.dumps(_finite(out), sort_keys=True))
+
+
+def _finite(obj: object) -> object:
+    """NaN (an empty bucket) is not JSON: report it as null."""
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    return obj
 
 
 if __name__ == "__main__":
