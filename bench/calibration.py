@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from typing import Literal
 
 from nonstop.markets import MarketInfo, Outcome
 from nonstop.strategy import fair_up_probability
@@ -131,7 +132,7 @@ def main() -> None:
     report(args, outcomes, spreads, volumes, naive, time.perf_counter() - wall)
 
 
-def fair_check(seed: int, rule: str, days: float) -> dict[str, dict[str, tuple[float, int]]]:
+def fair_check(seed: int, rule: Literal["twap", "spot"], days: float) -> dict[str, dict[str, tuple[float, int]]]:
     """Flip rates by T-60 bucket from the makers' fair value alone (no books, no flow): many more
     windows in seconds, to tell model calibration from the sampling noise of the book-based table."""
     cfg = SimConfig(resolution_rule=rule)
