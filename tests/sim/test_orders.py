@@ -170,3 +170,19 @@ def test_selling_more_than_held_is_refused(harness: Harness) -> None:
     harness.run(2)
     u = _updates(harness, "s")[-1]
     assert u.status is OrderStatus.REJECTED and "balance" in u.reason
+
+
+def test_crossing_gtc_takes_then_rests_the_remainder(harness: Harness) -> None:
+    harness.run(30)
+    info = harness.market()
+    book = harness.venue.book(info.up_token)
+    assert book is not None and book.best_ask is not None
+    price = round(min(book.best_ask + 0.02, 0.99), 2)
+    harness.order("x", info, price, 1_000_000, OrderType.GTC)
+    harness.run(1)
+    ups = _updates(harness, "x")
+    assert ups[0].status is OrderStatus.DELAYED  # the crossing part is a taker: it waits out the delay
+    assert ups[-1].status is OrderStatus.PARTIAL and 0 < ups[-1].filled < 1_000_000
+    taker = [f for f in _fills(harness, "x") if not f.maker]
+    assert taker and all(f.fee > 0 and f.price <= price for f in taker)
+    assert [o.status for o in harness.venue.open_orders()] == [OrderStatus.PARTIAL]

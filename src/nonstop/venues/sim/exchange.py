@@ -38,6 +38,10 @@ class Delivered(NamedTuple):
 
 
 class SimExchange:
+    """The market for every account. Drive it with `advance(now)`; trade with `place(order, now, account)`,
+    `cancel`, `cancel_all`; read `book(token, at)`, `markets()`, `open_orders(account)`, `balance`, `volume`.
+    `snapshot()` is what a client connecting at the current time should be sent first."""
+
     def __init__(self, seed: int, config: SimConfig | None = None) -> None:
         cfg = config or SimConfig()
         self.seed, self.config = seed, cfg
