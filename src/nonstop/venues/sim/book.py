@@ -10,7 +10,7 @@ the Up ask at p), which is what makes the two tokens consistent.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nonstop.strategy import fair_up_probability
 from nonstop.venues.base import Book, Level
@@ -27,8 +27,9 @@ _SIZE_EPOCH_S = 5  # ladder sizes are redrawn this often (books breathe, without
 _CACHE_MAX = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(NamedTuple):
+    """The makers' top of book for one market at one time bucket (a tuple: built every second)."""
+
     fair: float  # the makers' P(Up), before noise
     center: float  # what they quote around
     tick: int  # thousandths: 10 or 1

@@ -22,13 +22,14 @@ def generator(seed: int, stream: int, *ids: int) -> np.random.Generator:
 
 
 def mix(*keys: int) -> int:
-    """splitmix64 over the keys: a stable 64-bit hash (Python's hash() is not promised stable)."""
-    h = 0x9E3779B97F4A7C15
+    """A stable 64-bit hash of integer keys (Python's hash() is not promised stable across versions):
+    FNV-style folding of the keys, then the splitmix64 finaliser to spread the bits."""
+    h = 0xCBF29CE484222325
     for k in keys:
-        h = (h ^ (k & _MASK64)) * 0xBF58476D1CE4E5B9 & _MASK64
-        h = (h ^ (h >> 31)) * 0x94D049BB133111EB & _MASK64
-        h ^= h >> 29
-    return h
+        h = ((h ^ (k & _MASK64)) * 0x100000001B3) & _MASK64
+    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return h ^ (h >> 31)
 
 
 class NoiseTable:
