@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from nonstop.control.writer import read_audit
 from nonstop.home.paths import Home
-from tests.conftest import run_cli
+from tests.conftest import NONSTOP, run_cli
 
 
 def ctl(home: Path, *args: str, actor: str = "tester") -> tuple[int, str, str]:
@@ -32,7 +35,23 @@ def get(node: object, path: str) -> object:
     return node
 
 
+def _replay(start: dict, entries: list[dict]) -> dict:
+    out = json.loads(json.dumps(start))
+    for entry in entries:
+        for d in entry["diff"]:
+            *parents, leaf = d["path"].split(".")
+            node = out
+            for part in parents:
+                node = node.setdefault(part, {})
+            if d["new"] is None:
+                node.pop(leaf, None)
+            else:
+                node[leaf] = d["new"]
+    return out
+
+
 def test_each_command_prints_old_new_and_revision(home: Path) -> None:
+    doc_at_start = doc(home)
     script = [
         (["pause"], "mode", "PAUSED"),
         (["reduce-only"], "mode", "REDUCE_ONLY"),
@@ -51,14 +70,26 @@ def test_each_command_prints_old_new_and_revision(home: Path) -> None:
         (["set", "slot_params.snipe-btc-5m.margin=0.05"], "slot_params.snipe-btc-5m.margin", 0.05),
         (["unset", "sizing.order_usd_per_asset.BTC"], "sizing.order_usd_per_asset.BTC", None),
     ]
-    for revision, (args, path, value) in enumerate(script, start=2):
-        code, out, err = ctl(home, *args)
-        assert code == 0, (args, err)
-        assert f"revision {revision - 1} → {revision} (by tester)" in out
+    # One process runs the whole script through `batch` (the same command group, each line its own
+    # edit), then each command's output and effect is checked; refusals below use one process each.
+    lines = "\n".join(shlex.join(args) for args, _, _ in script)
+    proc = subprocess.run([*NONSTOP, "ctl", "--home", str(home), "--actor", "tester", "batch", "-"], input=lines,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    outputs = re.split(r"(?<=\(by tester\)\n)", proc.stdout)
+    audit = read_audit(Home(home))
+    for revision, ((args, path, value), out, entry) in enumerate(zip(script, outputs, audit), start=2):
+        assert out.rstrip().endswith(f"revision {revision - 1} → {revision} (by tester)"), (args, out)
         changed = [line.split(": ")[0].strip() for line in out.splitlines() if line.startswith("  ")]
         assert any(path.startswith(c) for c in changed) and " → " in out, out
-        assert get(doc(home), path) == (MISSING if value is None else value)
+        assert any(d["path"] == c for d in entry["diff"] for c in changed)
+        after = _replay(doc_at_start, audit[:revision - 1])
+        assert get(after, path) == (MISSING if value is None else value), args
     assert doc(home)["revision"] == len(script) + 1
+    final, replayed = doc(home), _replay(doc_at_start, audit)
+    for key in ("revision", "updated_at", "updated_by"):
+        final.pop(key), replayed.pop(key)
+    assert replayed == final  # the audit's diffs are the whole story
     entries = read_audit(Home(home))
     assert len(entries) == len(script) and all(e["actor"] == "tester" for e in entries)
     assert doc(home)["halt_reason"] == "" and doc(home)["requests"]["resume"] == 1
