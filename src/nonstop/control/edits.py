@@ -44,7 +44,8 @@ def split_path(doc: dict[str, Any], key: str, names: Iterable[str] = ()) -> list
     if not key or key.startswith(".") or key.endswith(".") or ".." in key:
         raise ControlRejected("KEY", shown(key), "not a path", "dotted keys such as sizing.order_usd")
     known = set(names)
-    parts, out, node, i = key.split("."), [], doc, 0
+    parts, out, i = key.split("."), [], 0
+    node: Any = doc
     while i < len(parts):
         take = 1
         if isinstance(node, dict):

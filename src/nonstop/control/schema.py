@@ -58,7 +58,8 @@ class Sizing(_Strict):
 
 class Toggles(_Strict):
     assets: dict[AssetName, StrictBool] = Field(default_factory=lambda: {a: True for a in ASSETS})
-    timeframes: dict[TimeframeName, StrictBool] = Field(default_factory=lambda: {t: True for t in TIMEFRAMES})
+    timeframes: dict[TimeframeName, StrictBool] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {t: True for t in TIMEFRAMES})
     slots: dict[SlotId, StrictBool] = Field(default_factory=dict)
 
     def slot_enabled(self, slot_id: str, asset: str, timeframe: str) -> bool:
