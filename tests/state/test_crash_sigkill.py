@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.timeout(400)
 def test_fifty_sigkills_while_trading_against_sim_exchange() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "crash.py"), "--kills", "50", "--seed", "3",
-                           "--share-trading", "0.35"],
+                           "--share-trading", "0.35", "--speed", "30", "--down", "0.3"],
                           capture_output=True, text=True, timeout=380, cwd=str(ROOT))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
