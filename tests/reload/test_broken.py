@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import pytest
 
 from tests.reload.conftest import make_home, probe, slot, write
@@ -133,3 +137,16 @@ def test_one_observation_is_not_enough_even_for_an_old_file(tmp_path, bots):
     bot.until(lambda: bot.generation("probe") == 2, pace=0.002)
     live = bot.strategies()["probe"]["history"][-1]
     assert live["cycle_stable"] == live["cycle_seen"] + 1
+
+
+def test_a_validator_killed_from_outside_is_replaced_and_no_module_is_blamed(tmp_path, bots):
+    home = make_home(tmp_path / "h", SLOTS, {"probe": probe("v1")})
+    bot = bots(home)
+    bot.step(2)
+    victim = bot.registry.validator.pid
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.2)
+    write(home.strategies / "probe.py", probe("v2"))
+    bot.until(lambda: bot.generation("probe") == 2, pace=0.002)
+    assert bot.strategies()["probe"]["last_failure"] is None
+    assert bot.registry.validator.pid != victim

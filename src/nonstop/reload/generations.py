@@ -120,6 +120,7 @@ class GenerationStore:
         rec = self.record(gen.module)
         rec.next_number = max(rec.next_number, gen.number + 1)
         rec.chain.append(gen.number)
+        del rec.chain[:-200]
         rec.history = [h for h in rec.history if h.get("generation") != gen.number or gen.origin != "restart"]
         rec.history.append(gen.summary())
         rec.history = rec.history[-self.keep:]

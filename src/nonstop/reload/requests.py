@@ -42,7 +42,9 @@ class RequestBook:
         fresh = [r for r in requests if r.id not in self.applied]
         for req in fresh:
             self.applied.add(req.id)
-            self.registry.store.applied_requests.append(req.id)
+            applied = self.registry.store.applied_requests
+            applied.append(req.id)
+            del applied[:-1000]  # ids only grow; control.json keeps far fewer requests than this
             who = getattr(req, "requested_by", "") or "control.json"
             self.rollback(req.strategy, req.to_generation, "rollback", req.id, f"request {req.id} by {who}")
         if fresh:

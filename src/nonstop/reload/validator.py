@@ -39,6 +39,7 @@ class Validator:
         self._next_check = 0.0
         self._outbox = bytearray()
         self._unacked: dict[int, Persist] = {}
+        self._retried: set[int] = set()
         self._seq = 0
         self.persist_errors: list[str] = []
         self.spawned = 0
@@ -172,7 +173,9 @@ class Validator:
                 out.extend(self._on_message(msg))
         job = self._current
         if job is not None and (eof or self._overdue(job)):
-            out.append(self._give_up(job, eof))
+            given_up = self._give_up(job, eof)
+            if given_up is not None:
+                out.append(given_up)
         elif eof:  # died between jobs: a fresh one takes the writes not yet acknowledged
             self._stop(kill=False)
             self.start()
@@ -207,7 +210,15 @@ class Validator:
                 self.persist_errors.append(msg[2])
         return []
 
-    def _give_up(self, job: Job, eof: bool) -> Result:
+    def _give_up(self, job: Job, eof: bool) -> Result | None:
+        if eof and not self._executing and job.id not in self._retried:
+            # The worker was gone before it began this job (killed from outside, say): not the
+            # module's fault. Once more on a fresh worker.
+            self._retried.add(job.id)
+            self._stop(kill=False)
+            self._current = None
+            self._queue.appendleft(job)
+            return None
         module = self._executing or (job.roots[0] if job.roots else "")
         path = str(self.folder / f"{module}.py")
         if eof:
