@@ -157,7 +157,13 @@ class Journal:
         self.positions = positions
         self.limiter = limiter
         if positions is not None:
-            self._trades_written = positions.totals.trades
+            # Closed trades are rows derived at the end of a cycle; a kill after a mid-cycle commit can
+            # leave the last ones unwritten. The replayed manager knows them: write what is missing.
+            (have,) = self.conn.execute("SELECT COUNT(*) FROM trades WHERE session = ?", (self._sid,)).fetchone()
+            self._trades_written = min(int(have), positions.totals.trades)
+            self._dirty = True
+            self._write_positions()
+            self.commit()
 
     # -- JournalLike -------------------------------------------------------------
 
@@ -310,6 +316,7 @@ class Journal:
         if pm is None:
             return
         sid = self._sid
+        self._begin()
         self.conn.execute("DELETE FROM positions WHERE session = ?", (sid,))
         self.conn.executemany(
             "INSERT INTO positions (session, slot_id, slug, asset, timeframe, up_shares, down_shares, cost, fees) "
