@@ -51,15 +51,26 @@ def convert_sim(path: str | Path, seed: int, duration_s: float, config: SimConfi
         prev = start
         for i in range(1, steps):  # the poll times of an engine run of `duration_s`
             now = start + i * period_s
-            between = sampler.between(prev, now) if fine_books else []
-            public = [d.event for d in ex.advance(now) if d.account is None and type(d.event) is not BookUpdate]
-            frame_books = between + sampler.at(now)
+            public: list[Event] = []
+            frame_books: list[Event] = []
+            # The exchange is advanced bucket by bucket and each book read at its own bucket: the
+            # makers' state (the tick regime) moves second by second, and a book computed ahead of
+            # time would not be the one the sim's matcher sees at order time + taker delay.
+            for tb in (sampler.buckets(prev, now) if fine_books else []):
+                public += _public(ex.advance(tb, books=False))
+                frame_books += sampler.at(tb, started_only=True)
+            public += _public(ex.advance(now, books=False))
+            frame_books += sampler.at(now)
             books += len(frame_books)
             writer.write(now, public + frame_books)
             prev = now
             if progress is not None and i % 600 == 0:
                 progress(i / steps)
     return ConvertStats(writer.path, writer.frames, writer.events, books, steps * period_s)
+
+
+def _public(delivered: list) -> list[Event]:  # type: ignore[type-arg]
+    return [d.event for d in delivered if d.account is None and type(d.event) is not BookUpdate]
 
 
 class _BookSampler:
@@ -85,14 +96,11 @@ class _BookSampler:
             self.last = {tok: sig for tok, sig in self.last.items() if tok in live}
         return out
 
-    def between(self, prev: float, now: float) -> list[Event]:
-        """Books of the markets already trading, at each bucket boundary strictly inside (prev, now)."""
-        out: list[Event] = []
+    def buckets(self, prev: float, now: float) -> list[float]:
+        """The book-bucket boundaries strictly inside (prev, now)."""
         first = math.floor(prev / self.bucket_s + 1e-6) + 1
         last = math.ceil(now / self.bucket_s - 1e-6) - 1
-        for b in range(first, last + 1):
-            out += self.at(round(b * self.bucket_s, 6), started_only=True)
-        return out
+        return [round(b * self.bucket_s, 6) for b in range(first, last + 1)]
 
     def _keep(self, book: Book, out: list[Event]) -> None:
         sig = (book.bids, book.asks)
