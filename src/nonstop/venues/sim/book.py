@@ -15,15 +15,15 @@ from typing import NamedTuple
 from nonstop.strategy import fair_up_probability
 from nonstop.venues.base import Book, Level
 from nonstop.venues.sim.config import SimConfig
+from nonstop.venues.sim.ladders import Ladder, Ladders
 from nonstop.venues.sim.prices import PricePaths
 from nonstop.venues.sim.rand import NoiseTable
 from nonstop.venues.sim.windows import SimMarket
 
-Ladder = list[tuple[int, float]]  # (price in thousandths, shares), best first
 
 # Depth after a shock, by seconds since it: pulled, refilled, overshooting, back to normal (reference §3.5).
-_DEPTH_AFTER = (0.2, 0.33, 0.5, 0.62, 0.72, 0.8, 0.95, 1.15, 1.35, 1.55, 1.7, 1.6, 1.5, 1.4, 1.3, 1.2, 1.1, 1.05)
-_SIZE_EPOCH_S = 5  # ladder sizes are redrawn this often (books breathe, without per-bucket noise cost)
+# In plateaus, so sizes (and the Level objects built from them) change a few times per shock, not every second.
+_DEPTH_AFTER = (0.2, 0.35, 0.35, 0.8, 0.8, 0.8, 0.8, 1.6, 1.6, 1.6, 1.6, 1.6, 1.6, 1.6)
 _CACHE_MAX = 4096
 
 
@@ -48,13 +48,7 @@ class BookMaker:
         self._paths = paths
         self._noise = noise
         self._quotes: dict[tuple[int, int], Quote] = {}
-        self._ladders: dict[tuple[int, int], tuple[Ladder, Ladder]] = {}
-        self._sizes: dict[tuple[int, int, float, float, float], tuple[tuple[float, ...], tuple[float, ...]]] = {}
-        self._level_cache: dict[tuple[int, int, int, int, tuple[float, ...]],
-                                tuple[tuple[Level, ...], tuple[Level, ...]]] = {}
-        self._base: dict[tuple[int, int], tuple[list[float], list[float]]] = {}
-        self._growth: dict[int, float] = {}
-        self._step = round(cfg.level_step * 1000)
+        self._ladders = Ladders(cfg, noise, lambda m, t: self.quote(m, t).center)
         self._bucket_s = cfg.book_bucket_s
 
     def bucket(self, t: float) -> int:
@@ -117,10 +111,10 @@ class BookMaker:
         else:
             spot, sigma, widen, shock_next, age = self._paths.view(m.asset, te)
             p = min(max(self._fair(m, te, spot, sigma), 1e-6), 1.0 - 1e-6)
-            x = math.log(p / (1.0 - p)) + cfg.mm_noise_logit * self._noise.normal(m.key, math.floor(te), 1)
+            z, u = self._noise.normal_and_uniform(m.key, math.floor(te), 1)
+            x = math.log(p / (1.0 - p)) + cfg.mm_noise_logit * z
             c = 1.0 / (1.0 + math.exp(-x))
             half += widen
-            u = self._noise.uniform(m.key, math.floor(te), 2)
             if u < m.wide_share:  # some seconds the makers just quote wider (thinner coins more often)
                 half += cfg.spread if u < m.wide_share / 3.0 else cfg.spread / 2.0
             if shock_next:
@@ -163,95 +157,24 @@ class BookMaker:
     # -- ladders -----------------------------------------------------------------
 
     def ladder(self, m: SimMarket, t: float) -> tuple[Ladder, Ladder]:
-        """Background Up bids and asks (best first) at `t`, before anyone's trades."""
-        b = self.bucket(t)
-        cached = self._ladders.get((m.key, b))
-        if cached is not None:
-            return cached
-        if len(self._ladders) > _CACHE_MAX:
-            self._ladders.clear()
+        """Background Up bids and asks (best first) at `t`, before anyone's trades. Shared: do not mutate."""
         q = self.quote(m, t)
-        bid_sizes, ask_sizes = self._sized(m, t, q)
-        step = self._step
-        result = (list(zip(range(q.bid, q.tick - 1, -step), bid_sizes)),
-                  list(zip(range(q.ask, 1000 - q.tick + 1, step), ask_sizes)))
-        self._ladders[(m.key, b)] = result
-        return result
+        bids = self._ladders.ladder(m, t, 1, q.bid, q.tick, q.depth, q.bid_thin)
+        asks = self._ladders.ladder(m, t, -1, q.ask, q.tick, q.depth, q.ask_thin)
+        return bids, asks
 
     def books(self, m: SimMarket, t: float, q: Quote | None = None) -> tuple[Book, Book]:
-        """Up and Down books of the background ladder at `t`; level tuples are shared while unchanged."""
+        """Up and Down books of the background ladder at `t` (level objects shared while unchanged)."""
         q = q or self.quote(m, t)
-        bid_sizes, ask_sizes = self._sized(m, t, q)
-        up_bids, down_asks = self._levels(m, q.bid, -self._step, q.tick, bid_sizes)
-        up_asks, down_bids = self._levels(m, q.ask, self._step, q.tick, ask_sizes)
+        up_bids, down_asks = self._ladders.levels(m, t, 1, q.bid, q.tick, q.depth, q.bid_thin)
+        up_asks, down_bids = self._ladders.levels(m, t, -1, q.ask, q.tick, q.depth, q.ask_thin)
         return _book(m.info.up_token, up_bids, up_asks, t), _book(m.info.down_token, down_bids, down_asks, t)
 
-    def _levels(self, m: SimMarket, best: int, step: int, tick: int,
-                sizes: tuple[float, ...]) -> tuple[tuple[Level, ...], tuple[Level, ...]]:
-        key = (m.key, best, step, tick, sizes)
-        hit = self._level_cache.get(key)
-        if hit is not None:
-            return hit
-        if len(self._level_cache) > _CACHE_MAX:
-            self._level_cache.clear()
-        stop = tick - 1 if step < 0 else 1000 - tick + 1
-        pairs = list(zip(range(best, stop, step), sizes))
-        hit = (tuple([_level(p / 1000.0, s) for p, s in pairs]), tuple([_level((1000 - p) / 1000.0, s) for p, s in pairs]))
-        self._level_cache[key] = hit
-        return hit
-
     def size_epoch(self, m: SimMarket, t: float) -> int:
-        return math.floor(t / _SIZE_EPOCH_S) if t >= m.start else -1  # pre-open books sit still
-
-    def _sized(self, m: SimMarket, t: float, q: Quote) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        """Shares per level on each side: base sizes of the epoch times the quote's depth multipliers."""
-        epoch = self.size_epoch(m, t)
-        key = (m.key, epoch, q.depth, q.bid_thin, q.ask_thin)
-        hit = self._sizes.get(key)
-        if hit is not None:
-            return hit
-        if len(self._sizes) > _CACHE_MAX:
-            self._sizes.clear()
-        base = self._base.get((m.key, epoch))
-        if base is None:
-            if len(self._base) > _CACHE_MAX:
-                self._base.clear()
-            base = self._base[(m.key, epoch)] = self._base_sizes(m, epoch)
-        scale = q.depth * self._cfg.top_size_median
-        hit = (tuple(round(max(x * scale * q.bid_thin, 0.01), 2) for x in base[0]),
-               tuple(round(max(x * scale * q.ask_thin, 0.01), 2) for x in base[1]))
-        self._sizes[key] = hit
-        return hit
-
-    def _base_sizes(self, m: SimMarket, epoch: int) -> tuple[list[float], list[float]]:
-        """Relative level sizes (touch ~1, then growing) of one size epoch, both sides."""
-        cfg, n = self._cfg, m.n_levels
-        g = self._growth.get(n) or self._solve_growth(n)
-        sides: list[list[float]] = []
-        for side in (0, 1):
-            z = self._noise.normals(n, m.key, epoch, side)
-            sides.append([math.exp(cfg.top_size_sd_log * z[0])] + [g ** i * math.exp(0.3 * z[i]) for i in range(1, n)])
-        return sides[0], sides[1]
-
-    def _solve_growth(self, n: int) -> float:
-        """Level-to-level growth so that n levels hold `side_depth` shares, starting from the touch size."""
-        target = self._cfg.side_depth / self._cfg.top_size_median
-        lo, hi = 1.0, 10.0
-        for _ in range(60):
-            mid = (lo + hi) / 2.0
-            if (mid ** n - 1.0) / (mid - 1.0) < target:
-                lo = mid
-            else:
-                hi = mid
-        self._growth[n] = lo
-        return lo
+        return self._ladders.epoch(m, t)
 
 
 _new = object.__new__
-_set_price = getattr(Level, "price").__set__  # the slot descriptors
-_set_size = getattr(Level, "size").__set__
-
-
 _book_fields = [getattr(Book, f).__set__ for f in ("token_id", "bids", "asks", "ts")]
 
 
@@ -264,14 +187,6 @@ def _book(token_id: str, bids: tuple[Level, ...], asks: tuple[Level, ...], ts: f
     set_asks(b, asks)
     set_ts(b, ts)
     return b
-
-
-def _level(price: float, size: float) -> Level:
-    """Level(price, size) without the frozen-dataclass __init__ (books are rebuilt every second)."""
-    lv = _new(Level)
-    _set_price(lv, price)
-    _set_size(lv, size)
-    return lv
 
 
 def to_books(m: SimMarket, bids: Ladder, asks: Ladder, ts: float) -> tuple[Book, Book]:

@@ -305,8 +305,8 @@ class SimExchange:
             q = self.books.quote(m, now)
             sig = (q.bid, q.ask, q.tick, q.depth, q.bid_thin, q.ask_thin, self.books.size_epoch(m, now),
                    self.matcher.version.get(m.key, 0))
-            if self._book_sig.get(m.key) == sig:
-                continue  # nothing that shapes this book changed since it was last published
+            if self._book_sig.get(m.key) == sig and not self.matcher.touched(m):
+                continue  # nothing that shapes this book changed (taken liquidity refills with time)
             self._book_sig[m.key] = sig
             up, down = self._books_at(m, now, q)
             for b in (up, down):

@@ -51,5 +51,10 @@ class NoiseTable:
             return table[i:i + n]
         return [table[(i + j) & self._mask] for j in range(n)]
 
+    def normal_and_uniform(self, *keys: int) -> tuple[float, float]:
+        """An independent normal and uniform from one hash (low bits index the table, high bits the uniform)."""
+        h = mix(*keys)
+        return self._normal[h & self._mask], (h >> 32) * (1.0 / (1 << 32))
+
     def uniform(self, *keys: int) -> float:
         return (mix(*keys) >> 11) * (1.0 / (1 << 53))
