@@ -84,13 +84,13 @@ def make_venue(monkeypatch: pytest.MonkeyPatch) -> Any:
     """make_venue(fake, key_name or None (paper), **env) -> a started PolymarketVenue, closed after the test."""
     made: list[Any] = []
 
-    def make(fake: Fake, name: str | None, **extra: str) -> Any:
+    def make(fake: Fake, name: str | None, home: Any = None, **extra: str) -> Any:
         for k in [k for k in os.environ if k.startswith("NONSTOP_POLYMARKET_")]:
             monkeypatch.delenv(k)
         for k, v in env_for(fake, name, **extra).items():
             monkeypatch.setenv(k, v)
         cfg = SimpleNamespace(polymarket={}, slots=[SimpleNamespace(asset="BTC", timeframe="5m")])
-        venue = make_polymarket_venue(cfg, SimpleNamespace(live=name is not None, home=None))
+        venue = make_polymarket_venue(cfg, SimpleNamespace(live=name is not None, home=home))
         made.append(venue)
         venue.start(venue.clock.now())
         return venue
@@ -141,6 +141,12 @@ def order(info: Any, cid: str, side: str, price: float, size: float, kind: str =
     o = Outcome(outcome)
     return OrderRequest(cid, info.slug, info.token(o), o, Side(side), round(price, 3), size, OrderType(kind),
                         expires_at, "test")
+
+
+def cheap(venue: Any, info: Any) -> str:
+    """The outcome whose ask is lower: buying it through the ask leaves room below the 1 - tick cap."""
+    up, down = venue.book(info.up_token), venue.book(info.down_token)
+    return "Up" if (up.best_ask or 1.0) <= (down.best_ask or 1.0) else "Down"
 
 
 def tick_up(price: float, tick: float) -> float:

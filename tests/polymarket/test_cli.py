@@ -33,8 +33,10 @@ class EveryWindow:
 
 
 def make_home(tmp: Path) -> Path:
+    from nonstop.home.init import init_home
+
     home = tmp / "home"
-    subprocess.run([sys.executable, "-m", "nonstop", "init", str(home)], check=True, capture_output=True)
+    init_home(home, 7, False)
     (home / "strategies" / "every_window.py").write_text(STRATEGY)
     toml = (home / "nonstop.toml").read_text().split("[[slot]]")[0]
     toml += '[[slot]]\nid = "every-btc-5m"\nmodule = "every_window"\nclass = "EveryWindow"\nasset = "BTC"\n' \
@@ -76,7 +78,7 @@ def test_sim_exchange_refuses_bad_options_in_one_line() -> None:
 
 @pytest.fixture(scope="module")
 def fast_fake():  # type: ignore[no-untyped-def]
-    f = start_fake("--assets", "BTC", "--timeframes", "5m", "--speed", "30", "--settle", "3", "--confirm", "6")
+    f = start_fake("--assets", "BTC", "--timeframes", "5m", "--speed", "60", "--settle", "3", "--confirm", "6")
     yield f
     stop_fake(f)
 

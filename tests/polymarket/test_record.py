@@ -20,9 +20,9 @@ BOUNDARY = 1_795_100_100  # a multiple of 300
 
 @pytest.fixture
 def fast_fake():  # type: ignore[no-untyped-def]
-    # 400 venue seconds before a boundary at 40x: the recorder is up before it, and the window that
+    # 600 venue seconds before a boundary at 80x: the recorder is up before it, and the window that
     # ends there resolves (two minutes later) within the recording
-    f = start_fake("--assets", "BTC", "--timeframes", "5m", "--speed", "40", "--start", str(BOUNDARY - 400))
+    f = start_fake("--assets", "BTC", "--timeframes", "5m", "--speed", "80", "--start", str(BOUNDARY - 600))
     yield f
     stop_fake(f)
 
@@ -39,7 +39,7 @@ def test_record_writes_the_replay_format(fast_fake, tmp_path: Path) -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("NONSTOP_POLYMARKET_")},
            **env_for(fast_fake, None)}
     got = subprocess.run([sys.executable, "-m", "nonstop", "record", "--venue", "polymarket", "--out", str(out),
-                          "--duration", "600s", "--assets", "BTC", "--timeframes", "5m"],
+                          "--duration", "800s", "--assets", "BTC", "--timeframes", "5m"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stderr[-1500:]
     assert out.exists() and "recorded" in got.stdout
@@ -57,14 +57,14 @@ def test_record_writes_the_replay_format(fast_fake, tmp_path: Path) -> None:
 def test_a_paper_run_recorded_on_the_fake_replays_to_the_same_decisions(faster_fake, tmp_path: Path) -> None:
     live_home = make_home(tmp_path / "live")
     data = tmp_path / "run.nmd.gz"
-    got = run(live_home, env_for(faster_fake, None, NONSTOP_POLYMARKET_RECORD=str(data)), "--duration", "900s")
+    got = run(live_home, env_for(faster_fake, None, NONSTOP_POLYMARKET_RECORD=str(data)), "--duration", "700s")
     assert got.returncode == 0, got.stderr[-1500:]
     assert "venue=polymarket" in got.stdout and (live_home / "status.json").exists()
     assert faster_fake.state()["accounts"] == {}  # paper: fills are simulated here, nothing is sent
     replay_home = tmp_path / "replay"
     shutil.copytree(live_home, replay_home, ignore=shutil.ignore_patterns("journal*", "status.json", "*.sqlite*"))
     again = subprocess.run([sys.executable, "-m", "nonstop", "run", "--home", str(replay_home), "--venue", "replay",
-                            "--data", str(data), "--speed", "max", "--duration", "900s"],
+                            "--data", str(data), "--speed", "max", "--duration", "700s"],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr[-1500:]
     live, replay = decisions(live_home), decisions(replay_home)

@@ -13,14 +13,14 @@ from typing import Any
 
 from nonstop.errors import UserError
 from nonstop.venues.polymarket.settings import load_credentials, load_settings
-from nonstop.venues.polymarket.venue import PolymarketVenue
 
 NO_CREDENTIALS = ("--live: no Polymarket credentials; set NONSTOP_POLYMARKET_PRIVATE_KEY (and "
                   "NONSTOP_POLYMARKET_FUNDER for a proxy wallet) or NONSTOP_POLYMARKET_CREDENTIALS_FILE to a file "
                   "outside the repository; without --live the bot trades on paper")
 
 
-def make_polymarket_venue(config: Any, opts: Any) -> PolymarketVenue:
+def make_polymarket_venue(config: Any, opts: Any) -> Any:
+    """A PolymarketVenue; bad settings and missing credentials are refused before the SDK is even loaded."""
     settings = load_settings(config.polymarket)
     pairs = sorted({(s.asset, s.timeframe) for s in config.slots})
     creds = None
@@ -35,6 +35,8 @@ def make_polymarket_venue(config: Any, opts: Any) -> PolymarketVenue:
 
         clock = ServerClock.fetch(hosts.get("clob_url", ""))
         world = clock.world
+    from nonstop.venues.polymarket.venue import PolymarketVenue
+
     home = getattr(opts, "home", None)
     store = Path(home) / "polymarket-orders.sqlite" if home else None
     venue = PolymarketVenue(settings, pairs, creds, clock, store, world)
@@ -57,7 +59,7 @@ def make_polymarket_venue(config: Any, opts: Any) -> PolymarketVenue:
     return venue
 
 
-def _announce(venue: PolymarketVenue, account: dict[str, Any]) -> None:
+def _announce(venue: Any, account: dict[str, Any]) -> None:
     """A live start says what it trades with, and refuses to start without collateral or allowance."""
     unlimited = account["allowance"] > 1e30
     print(f"live: wallet {account['wallet']} (signer {account['signer']}), API key {account['api_key']}", file=sys.stderr)
@@ -69,6 +71,14 @@ def _announce(venue: PolymarketVenue, account: dict[str, Any]) -> None:
         raise UserError(f"--live: no {missing} at wallet {account['wallet']}; deposit pUSD and approve the exchange "
                         f"(or run without --live to trade on paper)")
     print("live: the first orders are printed as they are sent", file=sys.stderr, flush=True)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PolymarketVenue":  # loaded on use: importing the SDK takes a while
+        from nonstop.venues.polymarket.venue import PolymarketVenue
+
+        return PolymarketVenue
+    raise AttributeError(name)
 
 
 __all__ = ["PolymarketVenue", "make_polymarket_venue"]

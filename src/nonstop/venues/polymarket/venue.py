@@ -60,6 +60,9 @@ class PolymarketVenue:
         self._store_path, self._creds, self._world = store_path, creds, world
         self._shown = 0
         self._started = False
+        self._polled = False
+        self._resolved: dict[str, Resolution] = {}
+        self._asking: set[str] = set()
         self._next_reconcile = 0.0
         self._since = time.time() - 86400  # how far back trades are read when reconciling
 
@@ -94,6 +97,7 @@ class PolymarketVenue:
     # -- the Venue interface ------------------------------------------------------------------
 
     def poll(self, now: float) -> list[Event]:
+        self._polled = True
         out: list[Event] = []
         for kind, payload in self.worker.drain():
             if kind == "event":
@@ -183,7 +187,32 @@ class PolymarketVenue:
         return self.worker.call(recon.fills(self.clob, orders, dict(self.markets), self._since), _CALL_TIMEOUT_S)
 
     def resolution(self, slug: str) -> Resolution | None:
-        return self.worker.call(recon.resolution(self.reader, self.feed.hosts["gamma_url"], slug), _CALL_TIMEOUT_S)
+        """Asked at start-up (waits for Gamma) and then every few cycles by the engine for windows it
+        holds that never resolved on the stream: those asks never wait; the answer is fetched in the
+        background and given on a later ask."""
+        if slug in self._resolved:
+            return self._resolved[slug]
+        if not self._polled:
+            found = self.worker.call(recon.resolution(self.reader, self.feed.hosts["gamma_url"], slug), _CALL_TIMEOUT_S)
+            if found is not None:
+                self._resolved[slug] = found
+            return found
+        if slug not in self._asking:
+            self._asking.add(slug)
+            self.worker.submit(self._ask_resolution(slug), f"resolution {slug}")
+        return None
+
+    async def _ask_resolution(self, slug: str) -> None:
+        try:
+            found = await recon.resolution(self.reader, self.feed.hosts["gamma_url"], slug)
+            if found is not None:
+                self._resolved[slug] = found
+        finally:
+            self._asking.discard(slug)
+
+    def use_rate_limiter(self, limiter: Any) -> None:
+        """The engine's persisted budgets (nonstop.state.ratelimit) for the venue's own calls."""
+        self.limiter.share(limiter, self.clock)
 
     def positions(self) -> dict[str, float]:
         if self.clob is None:

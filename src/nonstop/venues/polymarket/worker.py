@@ -74,13 +74,17 @@ class Worker:
 
     def stop(self, closers: list[Callable[[], Awaitable[Any]]], timeout: float = 3.0) -> None:
         async def shutdown() -> None:
+            me = asyncio.current_task()
+            rest = [t for t in asyncio.all_tasks() if t is not me]
+            for task in rest:  # stop our loops first, so none uses a client being closed
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
             for close in closers:
                 try:
                     await asyncio.wait_for(close(), timeout)
                 except Exception:  # closing is best effort; the process may be exiting
                     pass
-            me = asyncio.current_task()
-            rest = [t for t in asyncio.all_tasks() if t is not me]
+            rest = [t for t in asyncio.all_tasks() if t is not me]  # what closing started (SDK internals)
             for task in rest:
                 task.cancel()
             await asyncio.gather(*rest, return_exceptions=True)
