@@ -27,6 +27,7 @@ class RunOptions:
     live: bool = False
     data: list[str] | None = None  # replay files
     status_min_interval_s: float | None = None
+    home: str | None = None  # the bot's home, for venues that keep a file there (polymarket's order store)
 
 
 def make_venue(name: str, config: HomeConfig, seed: int, opts: RunOptions) -> Any:
@@ -65,10 +66,11 @@ def build_engine(home: Home, opts: RunOptions, venue: Any = None) -> Engine:
         rollback_after_failures=config.engine.rollback_after_failures))
     registry.load_all()
     if venue is None:
+        opts.home = opts.home or str(home.root)
         venue = make_venue(venue_name, config, seed, opts)
     clock: Clock
     if venue_name == "polymarket":
-        clock = RealClock()
+        clock = getattr(venue, "clock", None) or RealClock()  # wall time, or a sped-up sim-exchange's clock
     else:
         clock = SimClock(getattr(venue, "start_time"), opts.speed)
     initial = _read_initial_control(home)
