@@ -38,7 +38,7 @@ def prepare_home(src: Home, dst: Home, slot_params: dict[str, dict[str, Any]]) -
     dst.strategies.mkdir()
     for path in src.strategies.glob("*.py"):
         shutil.copyfile(path, dst.strategies / path.name)
-    doc = ControlDoc(updated_by="nonstop backtest")
+    doc = ControlDoc.model_validate({"updated_by": "nonstop backtest"})
     if src.control.exists():
         try:
             doc = ControlDoc.model_validate_json(src.control.read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ finished, so a failed or interrupted backtest leaves no partial report behind.
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing as mp
 import os
@@ -82,7 +83,7 @@ def execute(specs: list[RunSpec], workers: int, executor: str, scheduler: str | 
             _dask(specs, workers, scheduler, results, bars.update)
         elif workers == 1 or len(specs) == 1:
             for spec in specs:
-                results[spec.index] = run_spec(spec, progress=lambda f, i=spec.index: bars.update(i, f))
+                results[spec.index] = run_spec(spec, progress=functools.partial(bars.update, spec.index))
         else:
             _local(specs, workers, results, bars.update)
     return [r for r in results if r is not None]

@@ -14,6 +14,8 @@ over-confident buys 0.95 favourites that win 90 % of the time, which loses money
 
 from __future__ import annotations
 
+from typing import Any, MutableMapping
+
 from nonstop.strategy import Context, Intent, Outcome, fair_up_probability
 
 STATE_VERSION = 2
@@ -69,7 +71,7 @@ class LateWindowSnipe:
                                   reason=f"fair {fair:.3f} ask {ask:.3f} fee {fee:.3f} edge {edge:+.3f}"))
         return out
 
-    def _basis(self, ctx: Context, mem: dict) -> float | None:
+    def _basis(self, ctx: Context, mem: MutableMapping[str, Any]) -> float | None:
         """Exchange minus oracle, smoothed: the oracle lags ~1 s, an instant difference is mostly lag."""
         if ctx.spot is None or ctx.oracle is None:
             return mem.get("basis")
@@ -79,7 +81,7 @@ class LateWindowSnipe:
         return mem["basis"]
 
     @staticmethod
-    def _track_twap(ctx: Context, mem: dict, lookback: float) -> None:
+    def _track_twap(ctx: Context, mem: MutableMapping[str, Any], lookback: float) -> None:
         """Sum the oracle prices seen inside the final lookback (once a cycle ~ once a sample)."""
         if ctx.oracle is not None and ctx.window.seconds_left < lookback:
             mem["twap_sum"] = mem.get("twap_sum", 0.0) + ctx.oracle

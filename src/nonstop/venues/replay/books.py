@@ -24,6 +24,7 @@ def parse_levels(text: str) -> tuple[Level, ...]:
 
 class LazyBook(Book):
     __slots__ = ("_raw",)
+    _raw: tuple[str, str]
 
     def __init__(self, token_id: str, raw_bids: str, raw_asks: str, ts: float) -> None:
         object.__setattr__(self, "token_id", token_id)
