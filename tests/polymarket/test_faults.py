@@ -124,3 +124,18 @@ def test_lost_heartbeat_the_venue_cancels_and_the_bot_reconciles(pump, fake) -> 
     assert pump.venue.open_orders() == []
     fake.faults(heartbeats="ok")
     pump.until(lambda: not pump.venue.stats()["heartbeat_lost"], what="heartbeats registered again")
+
+
+def test_spot_prices_fall_back_to_binance_trades_while_rtds_is_down(fake, make_venue) -> None:
+    from nonstop.venues.base import SpotTick
+
+    fake.faults(clear=True)
+    p = Pump(make_venue(fake, None, NONSTOP_POLYMARKET_SPOT_STALE_S="1"))
+    p.until(lambda: p.of(SpotTick), what="spot prices over RTDS")
+    fake.faults(rtds="off")
+    p.until(lambda: p.venue.stats()["spot_fallback_active"], what="the Binance fallback")
+    n = len(p.of(SpotTick))
+    p.until(lambda: len(p.of(SpotTick)) > n + 3, what="spot prices from Binance trades")
+    fake.faults(rtds="on")
+    p.until(lambda: not p.venue.stats()["spot_fallback_active"], timeout=60, what="back on RTDS")
+    assert p.venue.stats()["spot_fallbacks"] == 1

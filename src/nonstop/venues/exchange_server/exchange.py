@@ -75,6 +75,7 @@ class FakeExchange:
         self._oracle: dict[str, list[float]] = {}
         self.fail_trades = 0  # fault injection: the next N trades end FAILED
         self.heartbeats_ignored = False  # fault injection: heartbeats are not accepted
+        self.rtds_off = False  # fault injection: the RTDS socket refuses connections
 
     # -- time ------------------------------------------------------------------------
 
@@ -170,6 +171,7 @@ class FakeExchange:
                                                                       ev.taker_side.value, d.at))
             elif isinstance(ev, SpotTick):
                 self.hub.rtds("crypto_prices", wire.rtds("crypto_prices", f"{ev.asset.lower()}usdt", ev.price, ev.ts, d.at))
+                self.hub.binance(f"{ev.asset.lower()}usdt@trade", wire.binance_trade(ev.asset, ev.price, ev.ts, d.at))
             elif isinstance(ev, OracleTick):
                 self._oracle_tick(ev, d.at)
             elif isinstance(ev, MarketListed):

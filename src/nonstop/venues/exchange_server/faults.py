@@ -1,6 +1,7 @@
 """Fault injection for tests: HTTP errors and slow answers, dropped sockets, ignored heartbeats,
 failed trades. Driven through `POST /nonstop/faults` so a test in another process can use it.
 
+`rtds="off"` closes and refuses the RTDS socket (the adapter falls back to Binance trade streams).
 An HTTP rule matches a method and path; `when="before"` answers `status` without processing the
 request (a refused or lost request), `when="after"` processes it and then answers `status` (a lost
 answer: the order exists although the client saw an error). `delay_s` delays the answer (a slow
@@ -38,8 +39,9 @@ class FaultRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     http: list[HttpFault] = Field(default_factory=list)
-    drop_sockets: bool = False
+    drop_sockets: bool = False  # every socket
     heartbeats: Literal["ok", "ignore"] | None = None
+    rtds: Literal["on", "off"] | None = None
     fail_trades: int = Field(0, ge=0)
     clear: bool = False
 
@@ -86,11 +88,16 @@ def register(app: FastAPI, ex: FakeExchange, faults: Faults) -> None:
         if req.clear:
             faults.rules.clear()
             ex.heartbeats_ignored = False
+            ex.rtds_off = False
             ex.fail_trades = 0
         faults.rules.extend(req.http)
         dropped = ex.hub.drop_all() if req.drop_sockets else 0
         if req.heartbeats is not None:
             ex.heartbeats_ignored = req.heartbeats == "ignore"
+        if req.rtds is not None:
+            ex.rtds_off = req.rtds == "off"
+            if ex.rtds_off:
+                dropped += ex.hub.drop("rtds")
         ex.fail_trades += req.fail_trades
         return {"rules": len(faults.rules), "dropped_sockets": dropped, "heartbeats_ignored": ex.heartbeats_ignored,
                 "fail_trades": ex.fail_trades}

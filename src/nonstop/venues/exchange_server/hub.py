@@ -13,13 +13,13 @@ _QUEUE_MAX = 20_000  # a listener this far behind is a slow consumer; it is disc
 
 @dataclass(eq=False)
 class Listener:
-    kind: str  # "market" | "user" | "rtds"
+    kind: str  # "market" | "user" | "rtds" | "binance"
     queue: asyncio.Queue[Any] = field(default_factory=lambda: asyncio.Queue(maxsize=_QUEUE_MAX))
     assets: set[str] = field(default_factory=set)  # market channel
     custom: bool = False
     api_key: str = ""  # user channel
     markets: set[str] | None = None  # user channel condition ids; None = all
-    topics: set[str] = field(default_factory=set)  # rtds
+    topics: set[str] = field(default_factory=set)  # rtds topics, binance streams
 
     def send(self, message: Any) -> None:
         text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
@@ -67,6 +67,17 @@ class Hub:
         for lst in self.listeners:
             if lst.kind == "rtds" and topic in lst.topics:
                 lst.send(message)
+
+    def binance(self, stream: str, message: Any) -> None:
+        for lst in self.listeners:
+            if lst.kind == "binance" and stream in lst.topics:
+                lst.send(message)
+
+    def drop(self, kind: str) -> int:
+        dropped = [lst for lst in self.listeners if lst.kind == kind]
+        for lst in dropped:
+            lst.close()
+        return len(dropped)
 
     def drop_all(self) -> int:
         """Close every socket (fault injection): clients must reconnect and resync."""

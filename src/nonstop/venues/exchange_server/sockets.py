@@ -31,7 +31,15 @@ def register(app: FastAPI, ex: FakeExchange, keys: KeyStore) -> None:
 
     @app.websocket("/rtds")
     async def rtds(ws: WebSocket) -> None:
+        if ex.rtds_off:
+            await ws.close(code=1013)
+            return
         await serve(ws, ex, Listener("rtds"), _rtds_frame)
+
+    @app.websocket("/binance/stream")
+    async def binance(ws: WebSocket, streams: str = "") -> None:
+        await serve(ws, ex, Listener("binance", topics={s.lower() for s in streams.split("/") if s}),
+                    lambda lst, msg: None)
 
 
 async def serve(ws: WebSocket, ex: FakeExchange, lst: Listener, on_frame: Any) -> None:

@@ -172,3 +172,11 @@ def rtds(topic: str, symbol: str, value: float, obs_t: float, sent_t: float, win
         payload["window_s"] = window_s
     return {"topic": topic, "type": "update", "timestamp": int(round(sent_t * 1000)), "payload": payload,
             "connection_id": "nonstop-sim"}
+
+
+def binance_trade(asset: str, price: float, obs_t: float, sent_t: float) -> dict[str, Any]:
+    """A Binance combined-stream trade message (the adapter's fallback spot feed)."""
+    symbol = f"{asset.upper()}USDT"
+    return {"stream": f"{asset.lower()}usdt@trade",
+            "data": {"e": "trade", "E": int(sent_t * 1000), "s": symbol, "t": int(obs_t * 1000), "p": repr(price),
+                     "q": "0.001", "T": int(obs_t * 1000), "m": False}}

@@ -24,6 +24,7 @@ from polymarket.streams import (CryptoPricesBinanceEvent, CryptoPricesChainlinkE
 from nonstop.markets import ASSETS, MarketInfo, Outcome
 from nonstop.venues.base import BookUpdate, MarketListed, OracleTick, Resolution, Side, SpotTick, TradePrint
 from nonstop.venues.polymarket import sdk_seam
+from nonstop.venues.polymarket.binance import BinanceFallback
 from nonstop.venues.polymarket.books import LocalBook
 from nonstop.venues.polymarket.clock import actual_time
 from nonstop.venues.polymarket.discovery import Discovered, discovered, wanted_slugs
@@ -55,11 +56,12 @@ class Known:
 
 class MarketFeed:
     def __init__(self, worker: Worker, clock: Any, hosts: dict[str, str], pairs: list[tuple[str, str]],
-                 reader: RestReader, every_s: float, rtds: bool = True) -> None:
+                 reader: RestReader, every_s: float, rtds: bool = True, binance: BinanceFallback | None = None) -> None:
         self.worker, self.clock, self.pairs, self.reader = worker, clock, pairs, reader
         self.hosts = {**sdk_seam.production_hosts(), **hosts}
         self.every_s = every_s
         self.want_rtds = rtds
+        self.binance = binance
         self.client: AsyncPublicClient | None = None
         self.known: dict[str, Known] = {}
         self.by_token: dict[str, Known] = {}
@@ -78,6 +80,8 @@ class MarketFeed:
         self._market_mgr = sdk_seam.watch_stream_loss(self.client, "market", self._on_market_lost)
         if self.want_rtds:
             asyncio.get_running_loop().create_task(self._prices())
+            if self.binance is not None:
+                asyncio.get_running_loop().create_task(self.binance.watch())
         speed = float(getattr(self.clock, "speed", 1.0) or 1.0)
         while True:
             try:
@@ -240,7 +244,8 @@ class MarketFeed:
             if isinstance(ev, CryptoPricesChainlinkEvent):
                 self.emit(OracleTick(asset, float(ev.payload.value), ts))
             elif isinstance(ev, CryptoPricesBinanceEvent):
-                self.emit(SpotTick(asset, float(ev.payload.value), ts))
+                if self.binance is None or self.binance.rtds_tick(asyncio.get_running_loop().time()):
+                    self.emit(SpotTick(asset, float(ev.payload.value), ts))
 
     async def close(self) -> None:
         for k in self.known.values():

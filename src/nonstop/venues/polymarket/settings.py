@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nonstop.errors import UserError
 
 ENV_PREFIX = "NONSTOP_POLYMARKET_"
-HOST_KEYS = ("gamma_url", "clob_url", "data_url", "relayer_url", "ws_url", "user_ws_url", "rtds_url")
+HOST_KEYS = ("gamma_url", "clob_url", "data_url", "relayer_url", "ws_url", "user_ws_url", "rtds_url")  # SDK hosts
 
 
 class PolymarketSettings(BaseModel):
@@ -32,6 +32,8 @@ class PolymarketSettings(BaseModel):
     ws_url: str = ""  # CLOB market channel
     user_ws_url: str = ""  # CLOB user channel
     rtds_url: str = ""  # real-time data socket (Chainlink / Binance prices)
+    binance_url: str = "wss://stream.binance.com:9443"  # fallback spot trades while RTDS is stale
+    spot_stale_s: float = Field(10.0, gt=0)  # wall seconds without an RTDS spot price before falling back
     clock: Literal["wall", "server"] = "wall"  # "server": follow the fake's venue clock (its --speed)
     discovery_every_s: float = Field(5.0, gt=0)
     heartbeat_every_s: float = Field(5.0, gt=0)
@@ -54,6 +56,12 @@ class PolymarketSettings(BaseModel):
                        "ws_url": f"{ws}/ws/market", "user_ws_url": f"{ws}/ws/user", "rtds_url": f"{ws}/rtds"}
             out = {**derived, **out}
         return out
+
+    def binance(self) -> str:
+        if self.host and "binance_url" not in self.model_fields_set:
+            base = self.host.rstrip("/")
+            return ("ws" + base[4:] if base.startswith("http") else base) + "/binance"
+        return self.binance_url
 
 
 def load_settings(table: dict[str, Any], env: dict[str, str] | None = None) -> PolymarketSettings:

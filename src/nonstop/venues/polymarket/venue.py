@@ -19,6 +19,7 @@ from nonstop.markets import MarketInfo
 from nonstop.venues.base import (Book, BookUpdate, Event, Fill, MarketListed, OpenOrderView, OrderRequest,
                                  OrderUpdate, Resolution)
 from nonstop.venues.polymarket import recon
+from nonstop.venues.polymarket.binance import BinanceFallback
 from nonstop.venues.polymarket.clob import LiveClob
 from nonstop.venues.polymarket.feed import MarketFeed
 from nonstop.venues.polymarket.http import RestReader
@@ -47,7 +48,11 @@ class PolymarketVenue:
         self.worker = Worker()
         self.limiter = Limiter(settings.rate_limits)
         self.reader = RestReader(settings.http_timeout_s, settings.max_retries, self.limiter)
-        self.feed = MarketFeed(self.worker, self.clock, self.hosts, pairs, self.reader, settings.discovery_every_s)
+        assets = sorted({a for a, _ in pairs})
+        self.binance = BinanceFallback(settings.binance(), assets, lambda ev: self.worker.put("event", ev),
+                                       settings.spot_stale_s)
+        self.feed = MarketFeed(self.worker, self.clock, self.hosts, pairs, self.reader, settings.discovery_every_s,
+                               binance=self.binance)
         self.markets: dict[str, MarketInfo] = {}
         self.books: dict[str, Book] = {}
         self.errors: deque[str] = deque(maxlen=20)
@@ -223,7 +228,8 @@ class PolymarketVenue:
         s = self.feed.stats
         out: dict[str, Any] = {"book_resyncs": s.book_resyncs, "socket_losses": s.socket_losses,
                                "discovery_errors": s.discovery_errors, "markets": len(self.markets),
-                               "read_retries": self.reader.retried, "mode": "live" if self.live else "paper"}
+                               "read_retries": self.reader.retried, "mode": "live" if self.live else "paper",
+                               "spot_fallbacks": self.binance.activations, "spot_fallback_active": self.binance.active}
         if self.clob is not None:
             out.update(order_retries=self.clob.retries, duplicates_resolved=self.clob.duplicates_resolved,
                        heartbeat_lost=self.clob.heartbeat_lost)
