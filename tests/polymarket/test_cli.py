@@ -93,3 +93,15 @@ def test_live_run_against_the_fake_prints_its_account_and_trades(fast_fake, tmp_
     (acct,) = accounts.values()
     assert acct["orders"] >= 1, (got.stdout, got.stderr[-1500:])
     assert (home / "polymarket-orders.sqlite").exists()  # client id -> order id, written before sending
+
+
+def test_live_refuses_to_start_without_collateral(tmp_path: Path) -> None:
+    broke = start_fake("--assets", "BTC", "--timeframes", "5m", "--collateral", "0")
+    try:
+        home = make_home(tmp_path)
+        got = run(home, env_for(broke, "cli-broke"), "--live", "--duration", "30s")
+    finally:
+        stop_fake(broke)
+    assert got.returncode == 2
+    assert "live: collateral 0.00 pUSD" in got.stderr  # it says what it found first
+    assert got.stderr.strip().splitlines()[-1].startswith("error: --live: no collateral at wallet 0x")
