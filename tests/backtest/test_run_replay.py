@@ -1,0 +1,25 @@
+"""`nonstop run --venue replay`: the bot itself on recorded data, and its bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def test_the_bot_runs_on_a_recorded_file(data_home: Path, sim_file: Path) -> None:
+    proc = run_cli("run", "--home", str(data_home), "--venue", "replay", "--data", str(sim_file), "--speed", "max",
+                   "--duration", "20m", check=True)
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert summary.startswith("summary: cycles=1200 ") and "venue=replay" in summary
+    status = json.loads((data_home / "status.json").read_text())
+    assert status["venue"] == "replay"
+    assert {s["window"] is not None for s in status["slots"]} == {True}  # the markets came from the file
+
+
+def test_replay_without_data_is_one_line(data_home: Path) -> None:
+    proc = run_cli("run", "--home", str(data_home), "--venue", "replay", "--speed", "max", "--duration", "1m")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--data" in lines[0] and "Traceback" not in proc.stderr
