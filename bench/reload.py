@@ -5,13 +5,17 @@ two strategy modules), a changed constant written into a strategy file over and 
 
 - pause: every cycle is timed whole (engine.step). A cycle "with a reload" is any cycle
   from the one that first saw the new file to the one after the swap (hash, validator
-  round trip, module bodies, swap, hand-off of the .generations writes). pause = its time
-  minus the median cycle without a reload. Also given in the bot thread's CPU time, which
-  leaves out what other processes on a shared machine took from it.
+  round trip, module bodies, swap, hand-off of the .generations writes). Two bots run in
+  step, same seed, the same cycles: pause = the cycle's time in the bot being edited minus
+  the same cycle in its twin that is not (the simulator's own cost varies a lot from cycle
+  to cycle: window openings, resolutions, garbage collection). Also given: the same in the
+  bot thread's CPU time (what other processes took is left out), and the literal "minus
+  the median cycle without a reload", with the spread of cycles without one beside it.
 - edit_to_live: cycles from the cycle the file was found stable to the cycle it went live
   (reloads deferred by an order in flight are counted apart: the safe point is by design).
 - the paced phase runs one cycle every --cycle-ms of wall time (the product's 1 s cycle,
-  sped up); skipped = cycles that started more than one period late.
+  sped up). skipped = cycles missing from the sequence (a cycle number or a venue second);
+  late_periods = periods that began more than one period late (a busy machine).
 - rss: the bot's RSS after --rss-reloads reloads at --speed max minus before (after gc), full
   engine cycles with the venue clock held still, so that what grows is not the simulator's
   cache of generated market data (it grows ~2.4 MB per 1000 cycles of advancing venue time).
@@ -68,15 +72,17 @@ class Run:
         self.edits = 0
         self.times: dict[int, float] = {}  # cycle -> wall ms
         self.cpu: dict[int, float] = {}  # cycle -> CPU ms of the bot's thread (what other processes took is not in it)
-        self.late = 0
+        self.gaps = 0  # cycles skipped: a cycle number or a venue second missing from the sequence
 
     def step(self) -> None:
         engine = self.engine
+        before, at = engine.cycle, engine.clock.now()
         c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
         engine.step()
         self.times[engine.cycle] = (time.perf_counter_ns() - t0) / 1e6
         self.cpu[engine.cycle] = (time.thread_time_ns() - c0) / 1e6
         engine.clock.wait_until(engine.clock.now() + engine.period)
+        self.gaps += engine.cycle != before + 1 or engine.clock.now() != at + engine.period
 
     def edit(self) -> str:
         module = MODULES[self.edits % 2]
@@ -85,30 +91,41 @@ class Run:
             handle.write(self.originals[module] + f"\nEDIT = {self.edits}  # a changed constant\n")
         return module
 
-    def paced(self, period_s: float, cycles: int, deadline: list[float]) -> None:
-        for _ in range(cycles):
+
+class Pacer:
+    """One period of wall time per cycle; both bots step the same cycle, in alternating order."""
+
+    def __init__(self, runs: tuple[Run, Run], period_s: float) -> None:
+        self.runs, self.period_s = runs, period_s
+        self.deadline = time.perf_counter()
+        self.late = 0  # periods that started more than a period late (the machine was busy)
+
+    def tick(self, n: int = 1) -> None:
+        for _ in range(n):
             now = time.perf_counter()
-            if now > deadline[0] + period_s:
-                self.late += 1
-            time.sleep(max(0.0, deadline[0] - now))
-            self.step()
-            deadline[0] += period_s
+            self.late += now > self.deadline + self.period_s
+            time.sleep(max(0.0, self.deadline - now))
+            first, second = self.runs if self.runs[0].engine.cycle % 2 else self.runs[::-1]
+            first.step()
+            second.step()
+            self.deadline = max(self.deadline + self.period_s, time.perf_counter() - self.period_s)
 
 
-def reload_phase(run: Run, reloads: int, period_s: float) -> dict:
+def reload_phase(run: Run, twin: Run, reloads: int, period_s: float) -> dict:
+    """`run` gets the edits; `twin` is the same bot (same seed, same cycles) without them."""
     reg = run.engine.registry
+    pacer = Pacer((run, twin), period_s)
     spans: list[tuple[int, int]] = []
     edit_to_live: list[int] = []
     deferred_to_live: list[int] = []
     swaps: list[int] = []
     deferred = 0
-    deadline = [time.perf_counter()]
     for i in range(reloads):
         module = run.edit()
         before = reg.generation(module)
         was_deferred = False
         for _ in range(100_000):
-            run.paced(period_s, 1, deadline)
+            pacer.tick()
             was_deferred |= any("deferred" in p for p in reg.pending.get(module, []))
             if reg.generation(module) != before:
                 break
@@ -117,19 +134,20 @@ def reload_phase(run: Run, reloads: int, period_s: float) -> dict:
         swaps.append(live["cycle_live"])
         (deferred_to_live if was_deferred else edit_to_live).append(live["cycle_live"] - live["cycle_stable"])
         deferred += was_deferred
-        run.paced(period_s, 2, deadline)  # quiet cycles between reloads
+        pacer.tick(2)  # quiet cycles between reloads
         if i % 100 == 0:
             log(f"reload {i}/{reloads}")
-    busy = {c for a, b in spans for c in range(a, b + 1)}
+    busy = sorted({c for a, b in spans for c in range(a, b + 1)} & run.times.keys() & twin.times.keys())
     base = [ms for c, ms in run.times.items() if c not in busy]
     median = statistics.median(base)
-    extra = [run.times[c] - median for c in sorted(busy) if c in run.times]
-    swap_extra = [run.times[c] - median for c in swaps]
-    cpu_median = statistics.median(ms for c, ms in run.cpu.items() if c not in busy)
-    cpu_extra = [run.cpu[c] - cpu_median for c in sorted(busy) if c in run.cpu]
-    return {"reloads": reloads, "deferred": deferred, "median": median, "extra": extra, "swap_extra": swap_extra,
-            "base_p99_over_median": pct(base, 0.99) - median, "edit_to_live": edit_to_live,
-            "deferred_to_live": deferred_to_live, "cycles": len(run.times), "cpu_extra": cpu_extra}
+    return {
+        "reloads": reloads, "deferred": deferred, "median": median,
+        "paired": [run.times[c] - twin.times[c] for c in busy],
+        "paired_cpu": [run.cpu[c] - twin.cpu[c] for c in busy],
+        "paired_swap": [run.times[c] - twin.times[c] for c in swaps],
+        "literal": [run.times[c] - median for c in busy],
+        "base_p99_over_median": pct(base, 0.99) - median, "edit_to_live": edit_to_live,
+        "deferred_to_live": deferred_to_live, "late": pacer.late, "gaps": run.gaps}
 
 
 def scan_cost(run: Run, calls: int = 20_000) -> tuple[float, int]:
@@ -170,6 +188,7 @@ def rss_phase(run: Run, reloads: int) -> dict:
     reg.scanner.settle_s = 0.0  # as fast as the validator goes: two observations are enough here
     worker = reg.validator.pid
     gc.collect()
+    gaps = 0
     before, worker_before = rss_mb(), rss_mb(worker) if worker else 0.0
     t0 = time.perf_counter()
     for i in range(reloads):
@@ -178,13 +197,15 @@ def rss_phase(run: Run, reloads: int) -> dict:
         for _ in range(100_000):
             if reg.generation(module) != gen:
                 break
+            last = run.engine.cycle
             run.engine.step()  # venue time held still: the simulator's market-data cache must not grow
+            gaps += run.engine.cycle != last + 1
         if i % 1000 == 0:
             log(f"rss reload {i}/{reloads}: {rss_mb():.1f} MB")
     gc.collect()
     worker = reg.validator.pid
     return {"rss_growth_mb": rss_mb() - before, "worker_rss_growth_mb": (rss_mb(worker) - worker_before)
-            if worker else None, "seconds": time.perf_counter() - t0, "swaps": reg.swaps}
+            if worker else None, "seconds": time.perf_counter() - t0, "swaps": reg.swaps, "gaps": gaps}
 
 
 def restart_phase(home: Home, rounds: int = 3) -> dict:
@@ -235,18 +256,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reloads", type=int, default=1000)
     parser.add_argument("--rss-reloads", type=int, default=10_000)
-    parser.add_argument("--cycle-ms", type=float, default=10.0, help="wall time per cycle in the paced phase")
+    parser.add_argument("--cycle-ms", type=float, default=20.0, help="wall time per cycle in the paced phase")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     loop_ns = python_loop_ns()
     with tempfile.TemporaryDirectory() as tmp:
-        home = init_home(Path(tmp) / "home", seed=args.seed)
-        run = Run(home)
+        run = Run(init_home(Path(tmp) / "home", seed=args.seed))
+        twin = Run(init_home(Path(tmp) / "twin", seed=args.seed))
         for _ in range(200):
             run.step()
+            twin.step()
         log("paced reloads")
-        paced = reload_phase(run, args.reloads, args.cycle_ms / 1e3)
-        skipped = run.late
+        paced = reload_phase(run, twin, args.reloads, args.cycle_ms / 1e3)
+        twin.engine.close()
         log("scan and watchdog cost")
         scan_us, modules = scan_cost(run)
         watchdog_us = watchdog_cost()
@@ -254,32 +276,33 @@ def main() -> None:
         rss = rss_phase(run, args.rss_reloads)
         run.engine.close()
         log("restart")
-        restart = restart_phase(home)
-    extra = paced["extra"]
-    p99 = pct(extra, 0.99)
+        restart = restart_phase(run.home)
+    p99 = pct(paced["paired"], 0.99)
     result = {
         "reloads": paced["reloads"],
-        "pause_ms_p50": round(statistics.median(extra), 4),
+        "pause_ms_p50": round(statistics.median(paced["paired"]), 4),
         "pause_ms_p99": round(p99, 4),
         "edit_to_live_cycles_max": max(paced["edit_to_live"]),
         "scan_us_per_module": round(scan_us, 3),
-        "skipped_cycles": skipped,
+        "skipped_cycles": paced["gaps"] + rss["gaps"],
         "rss_growth_mb_10k": round(rss["rss_growth_mb"], 2),
         "restart_s": round(restart["restart_s"], 3),
         "restart_over_pause": round(restart["restart_s"] / (max(p99, 1e-6) / 1e3)),
-        # context for the figures above
+        # how the figures above were taken, and what is around them
+        "pause_method": "cycle time with the reload minus the same cycle of a twin bot without it (same seed)",
+        "pause_cpu_ms_p50": round(statistics.median(paced["paired_cpu"]), 4),
+        "pause_cpu_ms_p99": round(pct(paced["paired_cpu"], 0.99), 4),
+        "swap_cycle_pause_ms_p50": round(statistics.median(paced["paired_swap"]), 4),
+        "swap_cycle_pause_ms_p99": round(pct(paced["paired_swap"], 0.99), 4),
+        "pause_over_median_ms_p50": round(statistics.median(paced["literal"]), 4),
+        "pause_over_median_ms_p99": round(pct(paced["literal"], 0.99), 4),
         "cycle_ms_median_without_reload": round(paced["median"], 4),
         "cycle_ms_p99_over_median_without_reload": round(paced["base_p99_over_median"], 4),
-        "swap_cycle_pause_ms_p50": round(statistics.median(paced["swap_extra"]), 4),
-        "swap_cycle_pause_ms_p99": round(pct(paced["swap_extra"], 0.99), 4),
-        "reload_cycles_timed": len(extra),
-        "pause_cpu_ms_p50": round(statistics.median(paced["cpu_extra"]), 4),
-        "pause_cpu_ms_p99": round(pct(paced["cpu_extra"], 0.99), 4),
-        "python_loop_ns": round(loop_ns, 1),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "reload_cycles_timed": len(paced["paired"]),
         "deferred_reloads": paced["deferred"],
         "deferred_edit_to_live_cycles_max": max(paced["deferred_to_live"], default=0),
         "paced_cycle_ms": args.cycle_ms,
+        "late_periods": paced["late"],
         "scan_modules": modules,
         "watchdog_us_per_call": round(watchdog_us, 3),
         "rss_reloads": args.rss_reloads,
@@ -288,6 +311,8 @@ def main() -> None:
         else round(rss["worker_rss_growth_mb"], 2),
         "restart_state_recovered": restart["state_recovered"],
         "restart_s_all": [round(t, 3) for t in restart["all"]],
+        "python_loop_ns": round(loop_ns, 1),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result))
 

@@ -69,6 +69,7 @@ class StrategyRegistry:
         self.cycle = 0  # reload steps so far: the engine's cycle number
         self._units: dict[tuple[Any, ...], Unit] = {}
         self._recheck = False  # a unit can move on without news (ready to swap, or deferred by an order)
+        self._tidy_due = False
         self._rejected: set[tuple[Any, ...]] = set()
         self._jobs = itertools.count(1)
         self._instances: dict[str, tuple[type, dict[str, Any], Any]] = {}
@@ -104,6 +105,7 @@ class StrategyRegistry:
         prep = swap.prepare(unit, self.live, self.store, self._folder, self._suffix)
         start = {n: ("restart" if n in unit.numbers else "start") for n in result.order}
         self._commit(unit, prep, None, start)
+        self._tidy()
 
     def _last_kept(self, name: str) -> Any:
         rec = self.store.record(name)
@@ -132,8 +134,8 @@ class StrategyRegistry:
 
     def reload_step(self, now: float, busy_slots: set[str], memory: Any) -> None:
         self.cycle += 1
-        if self.store.ops:
-            self.persist()
+        if self._tidy_due:
+            self._tidy()
         changed = self.scanner.poll(self.cycle)
         results = [] if self.validator.idle else self.validator.poll()
         if not (changed or results or self.requests.queued or self._recheck):
@@ -290,11 +292,18 @@ class StrategyRegistry:
         for name in [n for n in self.live if n not in graph.reachable(self._imports(), self._strategy_modules)]:
             old = self.live.pop(name)  # a helper nothing imports any more
             loader.forget(name, old.versioned, old.module)
+        self.swaps += 1
+        self._tidy_due = True  # the manifest and the code cache are seen to at the next reload step, not this one
+
+    def _tidy(self) -> None:
+        """After a swap, one step later: queue the manifest, forget code no generation kept uses, hand the
+        .generations/ writes to the validator process."""
+        self._tidy_due = False
+        self.store.save()
         kept = {(n, g.sha256) for n, r in self.store.records.items() for g in r.kept.values()}
         self.codes = {k: v for k, v in self.codes.items() if k in kept or self.live.get(k[0]) is not None
                       and self.live[k[0]].gen.sha256 == k[1]}
-        self.swaps += 1
-        self.store.save()  # queued; handed to the validator process at the next reload step, not this one
+        self.persist()
 
     def persist(self) -> None:
         """Hand the queued .generations/ writes to the validator process (off the cycle)."""
@@ -363,6 +372,8 @@ class StrategyRegistry:
         return out
 
     def close(self) -> None:
+        if self._tidy_due:
+            self._tidy()
         self.persist()
         self.validator.close()  # after the queued writes are done
         for name, live in self.live.items():

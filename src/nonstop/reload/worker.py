@@ -6,7 +6,7 @@ For each job it executes the sources as fresh modules, checks the strategy contr
 passes) and sends back the compiled code, so the bot only runs code that already ran
 here. A module body that loops is interrupted by an alarm after `soft_timeout_s` of CPU
 time; one that holds the GIL in C is killed by the bot (hard timeout) and the worker is
-replaced. The worker runs as SCHED_BATCH, nice 5: it never preempts the bot's cycle.
+replaced. The worker runs as SCHED_BATCH: its wake-up never preempts the bot's cycle.
 """
 
 from __future__ import annotations
@@ -201,7 +201,6 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot; we leave when its pipe closes
     try:  # the bot's cycle comes first: a job arriving must not preempt it (SCHED_BATCH: no wake-up preemption)
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-        os.nice(5)
     except (AttributeError, OSError):
         pass
     signal.signal(signal.SIGPROF, _on_alarm)
