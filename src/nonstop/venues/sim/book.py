@@ -15,7 +15,7 @@ from typing import NamedTuple
 from nonstop.strategy import fair_up_probability
 from nonstop.venues.base import Book, Level
 from nonstop.venues.sim.config import SimConfig
-from nonstop.venues.sim.ladders import Ladder, Ladders
+from nonstop.venues.sim.ladders import Ladder, Ladders, make_level
 from nonstop.venues.sim.prices import PricePaths
 from nonstop.venues.sim.rand import NoiseTable
 from nonstop.venues.sim.windows import SimMarket
@@ -191,8 +191,8 @@ def _book(token_id: str, bids: tuple[Level, ...], asks: tuple[Level, ...], ts: f
 
 def to_books(m: SimMarket, bids: Ladder, asks: Ladder, ts: float) -> tuple[Book, Book]:
     """Up and Down books from the Up ladder: the Down side is the mirror image."""
-    up = Book(m.info.up_token, tuple(Level(p / 1000.0, s) for p, s in bids),
-              tuple(Level(p / 1000.0, s) for p, s in asks), ts)
-    down = Book(m.info.down_token, tuple(Level((1000 - p) / 1000.0, s) for p, s in asks),
-                tuple(Level((1000 - p) / 1000.0, s) for p, s in bids), ts)
+    up = _book(m.info.up_token, tuple([make_level(p / 1000.0, s) for p, s in bids]),
+               tuple([make_level(p / 1000.0, s) for p, s in asks]), ts)
+    down = _book(m.info.down_token, tuple([make_level((1000 - p) / 1000.0, s) for p, s in asks]),
+                 tuple([make_level((1000 - p) / 1000.0, s) for p, s in bids]), ts)
     return up, down

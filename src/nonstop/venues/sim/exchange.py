@@ -90,7 +90,7 @@ class SimExchange:
         hit = self._book_cache.get(m.key)
         if hit is not None and hit[0] == b and hit[1] == v and hit[2].ts == t:
             return hit[2], hit[3]
-        if self.matcher.touched(m):
+        if self.matcher.touched(m, t):
             bids, asks = self.matcher.display(m, t)
             up, down = to_books(m, bids, asks, t)
         else:
@@ -305,7 +305,7 @@ class SimExchange:
             q = self.books.quote(m, now)
             sig = (q.bid, q.ask, q.tick, q.depth, q.bid_thin, q.ask_thin, self.books.size_epoch(m, now),
                    self.matcher.version.get(m.key, 0))
-            if self._book_sig.get(m.key) == sig and not self.matcher.touched(m):
+            if self._book_sig.get(m.key) == sig and not self.matcher.touched(m, now):
                 continue  # nothing that shapes this book changed (taken liquidity refills with time)
             self._book_sig[m.key] = sig
             up, down = self._books_at(m, now, q)

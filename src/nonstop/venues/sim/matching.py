@@ -46,9 +46,22 @@ class Matcher:
         self._fills = 0
         self._delayed: dict[int, SimOrder] = {}  # seq -> taker waiting out the delay (reserves sells)
 
-    def touched(self, m: SimMarket) -> bool:
-        """Whether anyone's orders change this market's book (else the makers' book is the public one)."""
-        return bool(self.resting.get(m.key) or self._consumed.get(m.key))
+    def touched(self, m: SimMarket, t: float | None = None) -> bool:
+        """Whether anyone's orders change this market's book (else the makers' book is the public one).
+        With `t`, liquidity taken long enough ago to have refilled no longer counts (and is forgotten)."""
+        if self.resting.get(m.key):
+            return True
+        cons = self._consumed.get(m.key)
+        if not cons:
+            return False
+        if t is not None:
+            horizon = 10 * self._cfg.recovery_s
+            for key in [k for k, taken in cons.items() if not taken or t - taken[-1][0] >= horizon]:
+                del cons[key]
+            if not cons:
+                del self._consumed[m.key]
+                return False
+        return True
 
     def balance(self, account: str, token_id: str) -> float:
         return self._balances.get((account, token_id), 0.0)
