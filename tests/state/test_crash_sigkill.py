@@ -20,12 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.timeout(400)
 def test_fifty_sigkills_while_trading_against_sim_exchange() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "crash.py"), "--kills", "50", "--seed", "3",
-                           "--share-trading", "0.35", "--speed", "30", "--down", "0.3"],
+                           "--share-trading", "0.25", "--speed", "30", "--down", "0.3"],
                           capture_output=True, text=True, timeout=380, cwd=str(ROOT))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["kills"] >= 50
-    assert result["kills_while_trading"] >= 10  # a share struck mid-trading, the rest anywhere
+    assert result["kills_while_trading"] >= 10  # 12 of the 50 (seeded) wait for trading, the rest strike anywhere
     assert result["orders"] >= 50 and result["fills"] >= 20  # it did trade between the kills
     assert result["duplicate_orders"] == 0
     assert result["lost_fills"] == 0 and result["phantom_fills"] == 0

@@ -53,9 +53,11 @@ class Bucket:
     updated_at: float
 
     def refill(self, now: float) -> None:
+        # Only forward: two callers a hair apart (the engine's cycle time, a venue thread's clock) must
+        # not refill the same instant twice. Budgets belong to one venue session, so one clock.
         if now > self.updated_at:
             self.tokens = min(self.capacity, self.tokens + (now - self.updated_at) * self.capacity / self.window_s)
-        self.updated_at = now  # a clock that went back (a new sim world) just restarts the refill from here
+            self.updated_at = now
 
     def wait(self) -> float:
         """Seconds until one token is there (after refill)."""
@@ -134,7 +136,8 @@ class RateLimiter:
 
     def export(self) -> list[tuple[str, float, float, float, float]]:
         self.dirty = False
-        return [(name, b.window_s, b.capacity, b.tokens, b.updated_at) for (name, _), b in self.buckets.items()]
+        # list() first: a venue's I/O thread may add a bucket meanwhile (one C call, atomic under the GIL)
+        return [(name, b.window_s, b.capacity, b.tokens, b.updated_at) for (name, _), b in list(self.buckets.items())]
 
     def status(self, now: float) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
