@@ -43,9 +43,10 @@ class _Grid:
     """One side's sizes and levels for one (epoch, depth, thinning, price offset), indexed by price // step,
     so a book's levels are a slice (C speed) rather than a loop over prices."""
 
-    __slots__ = ("sizes", "ups", "downs")
+    __slots__ = ("sizes", "ups", "downs", "filled")
 
     def __init__(self, n: int) -> None:
+        self.filled = bytearray(n)  # a byte scan, not `None in levels` (which calls Level.__eq__ per level)
         self.sizes: list[float] = [0.0] * n
         self.ups: list[Level | None] = [None] * n
         self.downs: list[Level | None] = [None] * n
@@ -86,10 +87,9 @@ class Ladders:
             return (), ()
         grid = self._grid(m, self.epoch(m, t), side, depth, thin, best % step)
         i, j = sorted((best // step, prices[-1] // step))
-        ups = grid.ups[i:j + 1]
-        if None in ups:
+        if 0 in grid.filled[i:j + 1]:
             self._fill(grid, m, self.epoch(m, t), side, depth, thin, prices)
-            ups = grid.ups[i:j + 1]
+        ups = grid.ups[i:j + 1]
         downs = grid.downs[i:j + 1]
         if side > 0:  # bids are best first, i.e. descending
             ups.reverse()
@@ -116,7 +116,8 @@ class Ladders:
         scale = self._cfg.top_size_median * depth * thin
         for p in prices:
             i = p // step
-            if grid.ups[i] is None:
+            if not grid.filled[i]:
+                grid.filled[i] = 1
                 j = (anchor - p) // step if side > 0 else (p - anchor) // step
                 size = round(max(table[min(max(j + inside, 0), last)] * scale, 0.01), 2)
                 grid.sizes[i] = size
