@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 
 from nonstop.state.journal import (read_control_revisions, read_fills, read_generations, read_orders,
                                    read_summary, read_trades)
-from tests.conftest import run_cli
+from tests.conftest import NONSTOP, run_cli
 from tests.state.homes import churn_home
 
 DATA = Path(__file__).with_name("data")
@@ -129,3 +131,21 @@ def test_a_version_1_journal_is_migrated_on_start_and_keeps_its_history(tmp_path
     assert any(o["session"] == 2 for o in orders)
     assert read_trades(home, None)[-1]["pnl"] == 1.25
     assert [s["id"] for s in read_summary(home)["sessions"]] == [1, 2]
+
+
+def test_a_second_bot_on_the_same_home_is_refused(tmp_path: Path) -> None:
+    home = churn_home(tmp_path / "home")
+    first = subprocess.Popen([*NONSTOP, "run", "--home", str(home), "--speed", "1", "--duration", "1h"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):
+            if (home / "status.json").exists() or first.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert first.poll() is None, first.stderr.read() if first.stderr else ""
+        proc = run_cli("run", "--home", str(home), "--speed", "max", "--duration", "10s")
+        assert proc.returncode == 2 and f"another bot (pid {first.pid})" in proc.stderr, proc.stderr
+    finally:
+        first.terminate()
+        first.wait(30)
+    assert first.returncode == 0  # the first one was never disturbed, and stopped cleanly

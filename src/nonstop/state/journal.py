@@ -18,6 +18,8 @@ Readers for reports and Mission Control live in `journal_read.py` (re-exported h
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -92,12 +94,29 @@ def _check(path: Path, wal: Path) -> int:
     return version
 
 
+def _lock_home(lock: Path) -> int:
+    """One bot per home: a POSIX lock the kernel drops when the process dies, kill -9 included.
+    (Per process, so a test that builds two engines in one process is not refused.)"""
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise UserError(f"{lock.parent}: another bot (pid {holder}) is running on this home; stop it first "
+                        f"(`kill {holder}`), or give this one its own --home") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
 class Journal:
     """The bot's one writer of the journal. Implements `JournalLike` for the engine."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.migrated_from = check_journal(path)
+        self._lock_fd = _lock_home(path.with_name(".bot.lock"))
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -250,6 +269,7 @@ class Journal:
         self.commit()
         self.conn.close()
         self.conn = None  # type: ignore[assignment]
+        os.close(self._lock_fd)
 
     # -- recovery and rate limits --------------------------------------------------
 
