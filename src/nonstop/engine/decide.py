@@ -86,11 +86,15 @@ class _Watchdog:
         self.armed = False  # a decide is running
         self.deadline = 0.0  # perf_counter time it must be done by
         self.pending = False  # our timer is set
+        self.starts = 0
         self.handler = self.on_alarm  # one bound method, so `is` can recognise it
 
     def start(self, budget_s: float) -> None:
         self.deadline = time.perf_counter() + budget_s
         self.armed = True
+        self.starts += 1
+        if self.pending and not self.starts % 64 and signal.getitimer(signal.ITIMER_PROF)[0] == 0:
+            self.pending = False  # someone cancelled our timer: arm it again (checked now and then, cheaply)
         if not self.pending:
             if signal.getsignal(signal.SIGPROF) is not self.handler:
                 signal.signal(signal.SIGPROF, self.handler)

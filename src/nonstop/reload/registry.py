@@ -30,7 +30,7 @@ from nonstop.reload.scanner import RESERVED, Scanner
 from nonstop.reload.swap import Live
 from nonstop.reload.units import Unit, make_job, still_valid
 from nonstop.reload.validator import Validator
-from nonstop.reload.worker import where
+from nonstop.reload.worker import validate_here, where
 
 _registries = itertools.count(1)
 
@@ -80,21 +80,21 @@ class StrategyRegistry:
 
     def load_all(self) -> None:
         """Load every slot's module before the first cycle; a broken file falls back to its last kept generation."""
+        self.validator.start()  # boots beside the start-up work below, ready for the first edit
         self.store.load()
-        self.validator.start()
         self.scanner.settle_now()
         self.requests.load(self.store.applied_requests)
         unit = Unit(frozenset(), {}, {}, "start", "")
         for name in sorted(self._strategy_modules):
             self._add_start_source(unit, name, from_kept=False)
-        result = self.validator.run(self._job(unit, live=set()))
+        result = self._validate_at_start(unit)
         if result.failure is not None:
             broken = result.failure.module if result.failure.module in unit.members else min(unit.members)
             if not self._add_start_source(unit, broken, from_kept=True):
                 raise _start_error(result.failure)
             self.failures[broken] = result.failure.as_dict(self._wall())
             self.store.record(broken).pinned_file_hash = self.scanner.files[broken].sha256
-            result = self.validator.run(self._job(unit, live=set()))
+            result = self._validate_at_start(unit)
             if result.failure is not None:
                 raise _start_error(result.failure)
         for name in result.order:  # helpers already known carry on with their number
@@ -106,6 +106,12 @@ class StrategyRegistry:
         start = {n: ("restart" if n in unit.numbers else "start") for n in result.order}
         self._commit(unit, prep, None, start)
         self._tidy()
+
+    def _validate_at_start(self, unit: Unit) -> Result:
+        """Before the first cycle nothing trades yet: validate in this process (a Python loop in a body is
+        still stopped by the CPU alarm), unless not in the main thread, where the validator process does."""
+        job = self._job(unit, live=set())
+        return validate_here(job) or self.validator.run(job)
 
     def _last_kept(self, name: str) -> Any:
         rec = self.store.record(name)

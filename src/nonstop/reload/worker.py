@@ -138,8 +138,7 @@ def _check_contract(contract: Contract, folder: str) -> Failure | None:
 def run_job(job: Job, progress: Callable[[str], None]) -> Result:
     t0 = time.perf_counter()
     finder = JobFinder(job, progress)
-    for name in job.sources:
-        sys.modules.pop(name, None)
+    saved = {name: sys.modules.pop(name) for name in job.sources if name in sys.modules}
     sys.meta_path.insert(0, finder)
     failure: Failure | None = None
     current = job.roots[0] if job.roots else ""
@@ -156,12 +155,15 @@ def run_job(job: Job, progress: Callable[[str], None]) -> Result:
         failure = describe(exc, "timeout", job.folder, finder.path(current))
     except SyntaxError as exc:
         failure = describe(exc, "compile", job.folder, finder.path(current))
+    except KeyboardInterrupt:
+        raise
     except BaseException as exc:  # SystemExit in a module body is a broken module too, not the end of us
         failure = describe(exc, "import", job.folder, finder.path(current))
     finally:
         sys.meta_path.remove(finder)
         for name in job.sources:
             sys.modules.pop(name, None)
+        sys.modules.update(saved)
     elapsed = time.perf_counter() - t0
     if failure is not None:
         return Result(job.id, failure, elapsed_s=elapsed)
@@ -170,6 +172,23 @@ def run_job(job: Job, progress: Callable[[str], None]) -> Result:
     order = tuple(n for n in finder.order if n in job.report)
     return Result(job.id, None, order, {n: marshal.dumps(finder.codes[n]) for n in order}, dict(finder.executed),
                   dict(finder.imports), elapsed)
+
+
+def validate_here(job: Job) -> Result | None:
+    """The same checks in this process: the bot's start, before any cycle runs, so a restart does not
+    wait for a validator process to boot. None outside the main thread (signals): use the process."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous, timer = signal.getsignal(signal.SIGPROF), signal.getitimer(signal.ITIMER_PROF)
+    signal.signal(signal.SIGPROF, _on_alarm)
+    try:
+        return run_job(job, lambda name: None)
+    finally:  # put back whoever had the CPU alarm (the decide watchdog of another bot in this process)
+        signal.signal(signal.SIGPROF, previous if previous is not None else signal.SIG_DFL)
+        if timer[0] > 0:
+            signal.setitimer(signal.ITIMER_PROF, *timer)
 
 
 def persist(msg: Persist) -> str:
