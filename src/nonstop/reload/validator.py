@@ -15,6 +15,7 @@ import select
 import subprocess
 import sys
 import time
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class Validator:
         self._cpu_at_send = 0.0
         self._next_check = 0.0
         self._outbox = bytearray()
+        self._finalizer: weakref.finalize | None = None  # type: ignore[type-arg]
         self._unacked: dict[int, Persist] = {}
         self._retried: set[int] = set()
         self._seq = 0
@@ -61,6 +63,9 @@ class Validator:
             cwd=str(self.folder))
         os.close(r_job)
         os.close(w_res)
+        # A registry dropped without close() (a test, say) must not leave its worker behind: closing
+        # the job pipe is what tells the worker to go.
+        self._finalizer = weakref.finalize(self, _release, self._w_job, self._r_res)
         os.set_blocking(self._r_res, False)
         os.set_blocking(self._w_job, False)
         self._buf = FrameBuffer()
@@ -73,6 +78,8 @@ class Validator:
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        if self._finalizer is not None:
+            self._finalizer.detach()
         for fd in (self._w_job, self._r_res):
             try:
                 os.close(fd)
@@ -242,6 +249,14 @@ class Validator:
                     return result
             if self._r_res >= 0:
                 select.select([self._r_res], [], [], 0.05)
+
+
+def _release(*fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
