@@ -37,7 +37,10 @@ def sim_exchange(port: int = typer.Option(8780, help="TCP port on 127.0.0.1 (0: 
         options = Options(speed=speed, settle_s=settle, confirm_s=max(confirm, settle),
                           heartbeat_timeout_s=heartbeat_timeout, collateral=collateral)
     except ValidationError as exc:
-        raise UserError(f"sim-exchange: {str(exc).splitlines()[1].strip()}: {exc.errors()[0]['msg']}") from None
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "options"
+        msg = str(err["msg"]).removeprefix("Value error, ").removeprefix(f"{field}: ")
+        raise UserError(f"--{field}: {msg}") from None
 
     def ready(bound: int) -> None:
         print(f"sim-exchange listening on http://127.0.0.1:{bound} (seed {seed}, speed {speed:g})", flush=True)

@@ -14,7 +14,7 @@ import asyncio
 import math
 import time
 from decimal import ROUND_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 
 from polymarket import AsyncSecureClient
 from polymarket.errors import (OrderHeartbeatMismatchError, RateLimitError, RequestRejectedError, TransportError)
@@ -89,16 +89,16 @@ class LiveClob:
         assert self.client is not None
         tick = info.tick_size if info else 0.01
         price = round_to_tick(req.price, tick)
-        side = req.side.value
+        kind: Literal["FAK", "FOK"] = "FOK" if req.order_type is OrderType.FOK else "FAK"
         if req.order_type.is_taker:
-            if side == "BUY":
+            if req.side.value == "BUY":
                 # A market BUY is sent as a USD amount (cents); rounding it up keeps the shares >= size
                 # (the minimum order size is in shares); the price cap still bounds what is paid.
                 amount = Decimal(str(price * req.size)).quantize(Decimal("0.01"), rounding=ROUND_UP)
                 return await self.client.create_market_order(token_id=req.token_id, side="BUY", amount=amount,
-                                                             max_price=str(price), order_type=req.order_type.value)
+                                                             max_price=str(price), order_type=kind)
             return await self.client.create_market_order(token_id=req.token_id, side="SELL", shares=str(req.size),
-                                                         min_price=str(price), order_type=req.order_type.value)
+                                                         min_price=str(price), order_type=kind)
         expiration = None
         if req.order_type is OrderType.GTD and req.expires_at is not None:
             # The venue expires a GTD one minute early and wants it >= 3 min ahead; shorter GTDs are
@@ -106,7 +106,8 @@ class LiveClob:
             if req.expires_at - actual_time(self.clock) >= _GTD_MIN_S:
                 expiration = int(math.ceil(req.expires_at)) + 60
         return await self.client.create_limit_order(token_id=req.token_id, price=str(price), size=str(req.size),
-                                                    side=side, expiration=expiration)
+                                                    side="BUY" if req.side.value == "BUY" else "SELL",
+                                                    expiration=expiration)
 
     async def _post(self, signed: SignedOrder, oid: str) -> tuple[str, str, tuple[str, ...]]:
         """('accepted', status, trade ids) or ('rejected', reason, ())."""

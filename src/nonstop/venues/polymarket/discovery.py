@@ -79,11 +79,12 @@ def parse_event(event: dict[str, Any]) -> tuple[MarketInfo, str, bool, Outcome |
     start_t = _ts(m.get("eventStartTime")) or float(start)
     end_t = _ts(m.get("endDate")) or start_t + TIMEFRAMES[tf]
     fee = m.get("feeSchedule") or {}
+    rate = _num(fee.get("rate"))
     info = MarketInfo(slug=slug, asset=asset, timeframe=tf, start=int(start_t), end=int(end_t),
                       up_token=by_label["up"], down_token=by_label["down"],
                       tick_size=_num(m.get("orderPriceMinTickSize")) or 0.01,
                       min_size=_num(m.get("orderMinSize")) or 5.0,
-                      fee_rate=_num(fee.get("rate")) if _num(fee.get("rate")) is not None else 0.07,
+                      fee_rate=rate if rate is not None else 0.07,
                       fee_exponent=_num(fee.get("exponent")) or 1.0, twap_lookback_s=twap,
                       price_to_beat=_num(meta.get("priceToBeat")), neg_risk=bool(m.get("negRisk")))
     closed = bool(m.get("closed")) or not bool(m.get("acceptingOrders", True))

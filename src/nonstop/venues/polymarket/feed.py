@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from polymarket import AsyncPublicClient
@@ -51,7 +51,6 @@ class Known:
     resolved: bool = False
     tokens: tuple[str, str] = ("", "")
     checked_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class MarketFeed:

@@ -47,7 +47,7 @@ def build_environment(hosts: dict[str, str]) -> Environment:
     if unknown:
         raise ValueError(f"unknown host setting(s) {sorted(unknown)}; use {sorted(HOST_FIELDS)}")
     config = _env.get_environment_config(PRODUCTION)
-    changes = {HOST_FIELDS[k]: v for k, v in hosts.items() if v}
+    changes: dict[str, Any] = {HOST_FIELDS[k]: v for k, v in hosts.items() if v}
     if not changes:
         return PRODUCTION
     return _env.with_environment_config(PRODUCTION, config=dataclasses.replace(config, **changes))

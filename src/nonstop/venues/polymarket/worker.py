@@ -12,7 +12,7 @@ import concurrent.futures
 import logging
 import queue
 import threading
-from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, Sequence, TypeVar
 
 log = logging.getLogger("nonstop.polymarket")
 T = TypeVar("T")
@@ -72,7 +72,7 @@ class Worker:
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         self.loop.call_soon_threadsafe(fn, *args)
 
-    def stop(self, closers: list[Callable[[], Awaitable[Any]]], timeout: float = 3.0) -> None:
+    def stop(self, closers: Sequence[Callable[[], Awaitable[Any]]], timeout: float = 3.0) -> None:
         async def shutdown() -> None:
             me = asyncio.current_task()
             rest = [t for t in asyncio.all_tasks() if t is not me]
