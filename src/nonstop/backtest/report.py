@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -78,7 +79,9 @@ def build_report(spec: RunSpec, engine: Any, journal: RecordingJournal, wall_s: 
     orders = list(journal.orders.values())
     filled = [o for o in orders if o["filled"] > 0]
     ordered_shares = sum(o["size"] for o in orders)
-    reasons = Counter(o["reason"].split(";")[0][:80] for o in orders if o["filled"] == 0 and o["reason"])
+    # why orders got nothing, with the numbers taken out so alike reasons count together
+    reasons = Counter(re.sub(r"\d+(?:\.\d+)?", "N", o["reason"].split(";")[0])[:80]
+                      for o in orders if o["filled"] == 0 and o["reason"])
     cumulative, curve = 0.0, []
     for row in trades:
         cumulative += row["pnl"]
