@@ -77,14 +77,17 @@ class ReplayVenue:
             self._next = next(self._frames, None)
         trading += self.account.advance(now)
         watched = self.account.watched
-        for token, row in changed.items():
-            m = self._by_token.get(token)
-            if m is None or m.key not in watched:
-                out.append(BookUpdate(self._book(row)))
-        for m in list(watched.values()):
-            if not m.closed:
-                self._display(m, now, out)
-            self.ladders.prune(m, now)
+        if not watched:  # the common case: every changed book goes out as recorded
+            out += [BookUpdate(LazyBook(r[0], r[2], r[3], r[1])) for r in changed.values()]
+        else:
+            for token, row in changed.items():
+                m = self._by_token.get(token)
+                if m is None or m.key not in watched:
+                    out.append(BookUpdate(self._book(row)))
+            for m in list(watched.values()):
+                if not m.closed:
+                    self._display(m, now, out)
+                self.ladders.prune(m, now)
         for slug in resolved:
             self._forget(slug)
         self.now = now
