@@ -106,6 +106,7 @@ class Pump:
     def __init__(self, venue: Any) -> None:
         self.venue = venue
         self.events: list[Any] = []
+        self.market: Any = None  # the MarketInfo a test trades, when it picked one
 
     def until(self, done: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
         end = time.monotonic() + timeout
@@ -147,6 +148,14 @@ def cheap(venue: Any, info: Any) -> str:
     """The outcome whose ask is lower: buying it through the ask leaves room below the 1 - tick cap."""
     up, down = venue.book(info.up_token), venue.book(info.down_token)
     return "Up" if (up.best_ask or 1.0) <= (down.best_ask or 1.0) else "Down"
+
+
+def deep_bid(venue: Any, info: Any, outcome: str = "Up", below: float = 0.2) -> float:
+    """A BUY price far under the book, so a resting test order is not filled by the flow meanwhile."""
+    from nonstop.markets import Outcome
+
+    bid = venue.book(info.token(Outcome(outcome))).best_bid or 0.5
+    return tick_down(max(bid - below, 2 * info.tick_size), info.tick_size)
 
 
 def tick_up(price: float, tick: float) -> float:

@@ -9,7 +9,7 @@ import pytest
 
 from nonstop.venues.base import BookUpdate, Fill, OrderStatus, OrderUpdate
 from nonstop.markets import Outcome
-from tests.polymarket.conftest import Pump, cheap, order, tick_down
+from tests.polymarket.conftest import Pump, cheap, deep_bid, order
 
 
 @pytest.fixture
@@ -30,9 +30,8 @@ def account(p: Pump, fake) -> dict:  # type: ignore[no-untyped-def]
     return fake.state()["accounts"][p.venue.account["api_key"]]
 
 
-def resting(p: Pump, cid: str, below: float = 0.06) -> object:
-    info = p.market
-    return order(info, cid, "BUY", tick_down(p.venue.book(info.up_token).best_bid - below, info.tick_size), 5)
+def resting(p: Pump, cid: str) -> object:
+    return order(p.market, cid, "BUY", deep_bid(p.venue, p.market), 5)
 
 
 def test_429_then_5xx_are_retried_and_the_order_is_placed_once(pump, fake) -> None:
@@ -116,7 +115,8 @@ def test_settlement_failed_is_not_a_fill(pump, fake) -> None:
 def test_lost_heartbeat_the_venue_cancels_and_the_bot_reconciles(pump, fake) -> None:
     pump.venue.place(resting(pump, "f.6"), pump.venue.clock.now())
     status_of(pump, "f.6", OrderStatus.LIVE)
-    pump.until(lambda: time.sleep(1.0) or True)  # heartbeats are flowing
+    end = time.monotonic() + 1.0  # let a few heartbeats go through
+    pump.until(lambda: time.monotonic() > end)
     fake.faults(heartbeats="ignore")
     done = status_of(pump, "f.6", OrderStatus.CANCELLED)
     assert "heartbeat" in done.reason

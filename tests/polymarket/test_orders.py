@@ -6,7 +6,7 @@ import pytest
 
 from nonstop.venues.base import Fill, OrderStatus, OrderUpdate
 from nonstop.markets import Outcome
-from tests.polymarket.conftest import Pump, cheap, order, tick_down, tick_up
+from tests.polymarket.conftest import Pump, cheap, deep_bid, order, tick_up
 
 
 @pytest.fixture
@@ -23,9 +23,7 @@ def final(p: Pump, cid: str) -> OrderUpdate:
 
 def test_signed_order_rests_under_its_eip712_id_and_cancels(pump, fake) -> None:
     info = pump.market
-    book = pump.venue.book(info.up_token)
-    price = tick_down(book.best_bid - 0.05, info.tick_size)
-    pump.venue.place(order(info, "t.1", "BUY", price, 10), pump.venue.clock.now())
+    pump.venue.place(order(info, "t.1", "BUY", deep_bid(pump.venue, info), 10), pump.venue.clock.now())
     live = pump.until(lambda: pump.of(OrderUpdate, client_id="t.1", status=OrderStatus.LIVE), what="LIVE")[0]
     # The fake names orders by the EIP-712 hash of what the SDK signed and recovers the signer
     # from the signature: an order that was not signed by the SDK as the docs say is refused.
@@ -59,8 +57,8 @@ def test_refusals_come_back_as_rejected_with_the_venue_reason(pump) -> None:
     info = pump.market
     bid = pump.venue.book(info.up_token).best_bid
     now = pump.venue.clock.now()
-    pump.venue.place(order(info, "t.3", "BUY", tick_down(bid - 0.05, info.tick_size), 2), now)  # below 5 shares
-    pump.venue.place(order(info, "t.4", "SELL", tick_up(bid + 0.05, info.tick_size), 10), now)  # holds none
+    pump.venue.place(order(info, "t.3", "BUY", deep_bid(pump.venue, info), 2), now)  # below 5 shares
+    pump.venue.place(order(info, "t.4", "SELL", tick_up(min(bid + 0.05, 0.9), info.tick_size), 10), now)  # holds none
     small, naked = final(pump, "t.3"), final(pump, "t.4")
     assert small.status is OrderStatus.REJECTED and "minimum" in small.reason
     assert naked.status is OrderStatus.REJECTED and "balance" in naked.reason
@@ -68,8 +66,7 @@ def test_refusals_come_back_as_rejected_with_the_venue_reason(pump) -> None:
 
 def test_a_second_place_of_the_same_client_id_is_not_a_second_order(pump, fake) -> None:
     info = pump.market
-    bid = pump.venue.book(info.up_token).best_bid
-    req = order(info, "t.5", "BUY", tick_down(bid - 0.06, info.tick_size), 7)
+    req = order(info, "t.5", "BUY", deep_bid(pump.venue, info), 7)
     pump.venue.place(req, pump.venue.clock.now())
     pump.until(lambda: pump.of(OrderUpdate, client_id="t.5", status=OrderStatus.LIVE), what="LIVE")
     pump.venue.place(req, pump.venue.clock.now())
@@ -98,8 +95,7 @@ def test_a_cancel_during_the_taker_delay_waits_for_it_to_end(pump, fake) -> None
 def test_a_gtd_shorter_than_the_venue_minimum_expires_on_time(pump) -> None:
     info = pump.market
     now = pump.venue.clock.now()
-    bid = pump.venue.book(info.up_token).best_bid
-    pump.venue.place(order(info, "t.7", "BUY", tick_down(bid - 0.06, info.tick_size), 5, "GTD", expires_at=now + 3),
+    pump.venue.place(order(info, "t.7", "BUY", deep_bid(pump.venue, info), 5, "GTD", expires_at=now + 3),
                      now)
     done = final(pump, "t.7")
     assert done.status is OrderStatus.EXPIRED and done.ts >= now + 3

@@ -8,7 +8,7 @@ import pytest
 from nonstop.state.recovery import JournaledOrder
 from nonstop.venues.base import Fill, OrderStatus, OrderUpdate
 from nonstop.markets import Outcome
-from tests.polymarket.conftest import Pump, cheap, order, start_fake, stop_fake, tick_down
+from tests.polymarket.conftest import Pump, cheap, deep_bid, order, start_fake, stop_fake
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,7 @@ def journaled(req, venue_id: str = "") -> JournaledOrder:  # type: ignore[no-unt
 def test_a_restarted_venue_reconciles_orders_fills_and_shares(fake, make_venue, tmp_path) -> None:
     a = Pump(make_venue(fake, "recovery", home=tmp_path, NONSTOP_POLYMARKET_MAX_RETRIES="0"))
     info = a.until(a.current_market, what="a market")
-    book = a.venue.book(info.up_token)
-    rest = order(info, "r.1", "BUY", tick_down(book.best_bid - 0.06, info.tick_size), 5)
+    rest = order(info, "r.1", "BUY", deep_bid(a.venue, info), 5)
     side = cheap(a.venue, info)
     take = order(info, "r.2", "BUY", round(1 - info.tick_size, 3), 5, "FOK", side)
     a.venue.place(rest, a.venue.clock.now())
@@ -44,7 +43,7 @@ def test_a_restarted_venue_reconciles_orders_fills_and_shares(fake, make_venue, 
     fill_ids = sorted(f.fill_id for f in a.of(Fill, client_id="r.2"))
     # a POST that never reached the venue (refused before processing, no retries in this venue)
     fake.faults(http=[{"path": "/order", "method": "POST", "status": 503, "when": "before"}])
-    lost = order(info, "r.3", "BUY", tick_down(book.best_bid - 0.07, info.tick_size), 5)
+    lost = order(info, "r.3", "BUY", deep_bid(a.venue, info, below=0.25), 5)
     a.venue.place(lost, a.venue.clock.now())
     final(a, "r.3")
     a.venue.close()  # the crash: nothing cancelled, the venue keeps everything

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import polymarket
@@ -38,7 +39,7 @@ def test_stream_loss_hook_exists_on_every_stream_manager() -> None:
     client = AsyncPublicClient(env)
     calls: list[str] = []
     for stream in ("market", "rtds"):
-        manager = sdk_seam.watch_stream_loss(client, stream, lambda s=stream: calls.append(s))
+        manager = sdk_seam.watch_stream_loss(client, stream, functools.partial(calls.append, stream))
         assert hasattr(manager, "is_open") and not sdk_seam.stream_is_open(manager)
         getattr(manager, sdk_seam._LOST_CALLBACK)(1006, "test")
     assert calls == ["market", "rtds"]

@@ -95,6 +95,7 @@ def serve(port: int, seed: int, options: Options, config: SimConfig, on_ready: A
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
+    sock.listen(2048)  # before announcing: early clients wait in the backlog instead of being refused
     server = uvicorn.Server(uvicorn.Config(create_app(ex), log_level="warning", ws="websockets-sansio",
                                            lifespan="on", timeout_graceful_shutdown=1))
     if on_ready is not None:
