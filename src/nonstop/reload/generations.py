@@ -89,7 +89,7 @@ class GenerationStore:
             rec.history = list(raw.get("history", []))
             rec.pinned_file_hash = raw.get("pinned_file_hash")
             by_number = {int(h["generation"]): h for h in rec.history if "generation" in h}
-            for path in sorted((self.folder / name).glob("g*.py")):
+            for path in sorted((self.folder / name).glob("g*.py")):  # written at once; the manifest lags
                 try:
                     number = int(path.stem[1:].split("-", 1)[0])
                 except ValueError:
@@ -99,6 +99,7 @@ class GenerationStore:
                 rec.kept[number] = Generation(name, number, hashlib.sha256(source).hexdigest(), source,
                                               float(meta.get("loaded_at", 0.0)), str(meta.get("origin", "file")),
                                               str(meta.get("note", "")))
+                rec.next_number = max(rec.next_number, number + 1)  # never reuse a number a kept file has
 
     def save(self) -> None:
         """Queue the manifest for writing (a snapshot: history entries are never changed once made)."""

@@ -69,7 +69,9 @@ class StrategyRegistry:
         self.cycle = 0  # reload steps so far: the engine's cycle number
         self._units: dict[tuple[Any, ...], Unit] = {}
         self._recheck = False  # a unit can move on without news (ready to swap, or deferred by an order)
-        self._tidy_due = False
+        self._tidy_due = False  # a swap happened last step: kept sources to write, code cache to trim
+        self._manifest_due = False
+        self._manifest_at = 0.0
         self._rejected: set[tuple[Any, ...]] = set()
         self._jobs = itertools.count(1)
         self._instances: dict[str, tuple[type, dict[str, Any], Any]] = {}
@@ -142,6 +144,8 @@ class StrategyRegistry:
         self.cycle += 1
         if self._tidy_due:
             self._tidy()
+        elif self._manifest_due:
+            self._save_manifest()
         changed = self.scanner.poll(self.cycle)
         results = [] if self.validator.idle else self.validator.poll()
         if not (changed or results or self.requests.queued or self._recheck):
@@ -302,14 +306,23 @@ class StrategyRegistry:
         self._tidy_due = True  # the manifest and the code cache are seen to at the next reload step, not this one
 
     def _tidy(self) -> None:
-        """After a swap, one step later: queue the manifest, forget code no generation kept uses, hand the
-        .generations/ writes to the validator process."""
+        """After a swap, one step later: forget code no kept generation uses, hand the kept sources to the
+        validator process to write; the manifest follows, at most once a second (`_save_manifest`)."""
         self._tidy_due = False
-        self.store.save()
         kept = {(n, g.sha256) for n, r in self.store.records.items() for g in r.kept.values()}
         self.codes = {k: v for k, v in self.codes.items() if k in kept or self.live.get(k[0]) is not None
                       and self.live[k[0]].gen.sha256 == k[1]}
+        self._manifest_due = True
+        self._save_manifest()
         self.persist()
+
+    def _save_manifest(self, now: bool = False) -> None:
+        """The manifest only matters to the next start (kept files carry the numbers meanwhile): at most
+        once a second, so that a burst of edits does not pay for it every time."""
+        if self._manifest_due and (now or time.monotonic() - self._manifest_at >= 1.0):
+            self._manifest_due, self._manifest_at = False, time.monotonic()
+            self.store.save()
+            self.persist()
 
     def persist(self) -> None:
         """Hand the queued .generations/ writes to the validator process (off the cycle)."""
@@ -380,6 +393,7 @@ class StrategyRegistry:
     def close(self) -> None:
         if self._tidy_due:
             self._tidy()
+        self._save_manifest(now=True)
         self.persist()
         self.validator.close()  # after the queued writes are done
         for name, live in self.live.items():

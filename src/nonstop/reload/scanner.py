@@ -3,11 +3,12 @@
 Each reload step `stat`s the folder and every module in it. Only a changed
 (mtime_ns, size, inode) leads to reading and hashing. A new content is *stable*
 (may go live) once the same sha256 was seen on two consecutive observations and
-the file has not been written for `settle_s` of wall time. Until then the file is
-re-read every step even if its stat did not change, because a write inside the
-file system's timestamp granularity can change the bytes without changing the stat
-(git's "racily clean" problem). So a file caught mid-write is never stable: the
-next observation sees other bytes, or the settle time has not passed.
+the file has not been written for `settle_s` of wall time. Until then a file read
+within RACY_NS of its mtime is re-read at every step even if its stat did not
+change, because a second write inside the file system's timestamp granularity can
+change the bytes without changing the stat (git's "racily clean" problem). So a
+file caught mid-write is never stable: the next observation sees other bytes, or
+the settle time has not passed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+RACY_NS = 20_000_000  # more than a file system timestamp tick (1-10 ms): a write after it moves the mtime
 RESERVED = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names) | {"nonstop"}
 
 
@@ -36,6 +38,7 @@ class Observed:
     first_seen: float = 0.0  # wall time this content was first observed
     first_step: int = 0  # scanner step this content was first observed
     stable_step: int = 0
+    clean: bool = False  # read at least RACY_NS after the file's mtime: an unchanged stat means unchanged bytes
 
 
 class Scanner:
@@ -70,8 +73,12 @@ class Scanner:
                     changed = True
                 continue
             sig = (st.st_mtime_ns, st.st_size, st.st_ino)
-            if sig == obs.sig and obs.name not in self._unsettled:
-                continue
+            if sig == obs.sig:
+                if obs.name not in self._unsettled:
+                    continue
+                if obs.clean:  # the bytes in hand were read well after the last write: still the same
+                    changed |= self._settle(obs, self._wall_ns())
+                    continue
             obs.sig, obs.mtime_ns, obs.missing = sig, st.st_mtime_ns, False
             changed |= self._observe(obs)
         return changed
@@ -103,11 +110,16 @@ class Scanner:
             return True
         digest = hashlib.sha256(data).hexdigest()
         now = self._wall_ns()
+        obs.clean = now - obs.mtime_ns >= RACY_NS
         if digest != obs.sha256:
             obs.sha256, obs.data, obs.stable = digest, data, False
             obs.first_seen, obs.first_step, obs.stable_step = now / 1e9, self.step, 0
             self._unsettled.add(obs.name)
             return True
+        return self._settle(obs, now)
+
+    def _settle(self, obs: Observed, now: int) -> bool:
+        """Seen again with the same hash: stable once no write happened for settle_s."""
         quiet_since = obs.mtime_ns if obs.mtime_ns <= now + 1_000_000_000 else int(obs.first_seen * 1e9)
         if obs.name in self._unsettled and now - quiet_since >= self.settle_ns:
             self._unsettled.discard(obs.name)

@@ -80,20 +80,24 @@ class Validator:
             return
         if self._finalizer is not None:
             self._finalizer.detach()
-        for fd in (self._w_job, self._r_res):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._w_job = self._r_res = -1
         if kill:
             proc.kill()
             self.killed += 1
-        try:
-            proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
+        _release(self._w_job)  # end of jobs: the worker finishes what it has, then leaves
+        deadline = time.monotonic() + grace_s
+        while proc.poll() is None and time.monotonic() < deadline:
+            # Keep reading its answers meanwhile: a worker writing to a closed pipe would die mid-batch.
+            if select.select([self._r_res], [], [], 0.05)[0]:
+                try:
+                    for msg in self._buf.feed(os.read(self._r_res, 1 << 16)):
+                        self._on_message(msg)
+                except OSError:
+                    break
+        _release(self._r_res)
+        self._w_job = self._r_res = -1
+        if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.wait()
 
     def close(self) -> None:
         """Finish the queued writes (the worker does them before it sees the pipe close), then stop."""

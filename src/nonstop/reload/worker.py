@@ -231,7 +231,11 @@ def main(argv: list[str]) -> int:
         if job is None:
             return 0
         if isinstance(job, Persist):
-            write_frame(fd_out, ("persisted", job.seq, persist(job)))
+            error = persist(job)
+            try:
+                write_frame(fd_out, ("persisted", job.seq, error))
+            except OSError:  # the bot stopped listening: the writes still matter
+                pass
             continue
         jid: int = job.id
 
