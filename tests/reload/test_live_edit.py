@@ -53,9 +53,11 @@ def test_changed_constant_goes_live_on_the_first_cycle_after_the_file_is_stable(
         cycles = [c for c, _ in tags]
         assert cycles == list(range(cycles[0], cycles[0] + len(cycles)))  # one decision every cycle, none skipped
     # Engine-owned memory went on counting across the swap (same window, same STATE_VERSION).
-    last = bot.decisions["p-btc"][-1][1]
-    counts = [int(d.split(" n=")[1].split(" ")[0]) for _, d in bot.decisions["p-btc"][-40:] if " n=" in d]
-    assert counts == sorted(counts) and "v2" in last
+    decisions = [d for _, d in bot.decisions["p-btc"] if " n=" in d]
+    for a, b in zip(decisions, decisions[1:]):  # counting on across the swap; only a new window starts at 1
+        n_a, n_b = (int(d.split(" n=")[1].split(" ")[0]) for d in (a, b))
+        assert n_b == (n_a + 1 if a.split(" w=")[1] == b.split(" w=")[1] else 1)
+    assert "v2" in decisions[-1]
 
 
 def _status(home: Path) -> dict:
@@ -108,3 +110,31 @@ def test_cli_run_picks_up_an_edit_and_refuses_a_broken_one(tmp_path):
     assert proc.returncode == 0, err
     assert out.strip().splitlines()[-1].startswith("summary: cycles=")
     assert not [p for p in os.listdir(root / "strategies") if p.endswith(".tmp")]
+
+
+def test_kill_9_after_a_reload_restarts_on_the_same_generation(tmp_path):
+    root = tmp_path / "h"
+    make_home(root, SLOTS, {"probe": probe("v1")})
+    cmd = [sys.executable, "-m", "nonstop", "run", "--home", str(root), "--speed", "20", "--duration", "2h"]
+
+    def strat(doc):
+        return {s["name"]: s for s in doc.get("strategies", [])}.get("probe", {})
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(root, lambda d: d["heartbeat"]["cycle"] >= 2, proc)
+        write(root / "strategies" / "probe.py", probe("v2"))
+        _wait(root, lambda d: strat(d).get("generation") == 2, proc)
+    finally:
+        proc.kill()  # no goodbye: whatever the bot had not written is lost
+        proc.wait()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        doc = _wait(root, lambda d: d["heartbeat"]["pid"] == proc.pid, proc)
+        assert strat(doc)["generation"] == 2 and strat(doc)["differs_from_file"] is False
+        write(root / "strategies" / "probe.py", probe("v3"))
+        doc = _wait(root, lambda d: strat(d).get("generation") == 3, proc)  # numbering carries on
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
