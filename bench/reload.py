@@ -10,7 +10,8 @@ two strategy modules), a changed constant written into a strategy file over and 
   the same cycle in its twin that is not (the simulator's own cost varies a lot from cycle
   to cycle: window openings, resolutions, garbage collection). Also given: the same in the
   bot thread's CPU time (what other processes took is left out), and the literal "minus
-  the median cycle without a reload", with the spread of cycles without one beside it.
+  the median cycle without a reload", with the spread of cycles without one beside it, and
+  the same pairing over cycles where no reload is under way (the noise floor of the method).
 - edit_to_live: cycles from the cycle the file was found stable to the cycle it went live
   (reloads deferred by an order in flight are counted apart: the safe point is by design).
 - the paced phase runs one cycle every --cycle-ms of wall time (the product's 1 s cycle,
@@ -138,6 +139,7 @@ def reload_phase(run: Run, twin: Run, reloads: int, period_s: float) -> dict:
         if i % 100 == 0:
             log(f"reload {i}/{reloads}")
     busy = sorted({c for a, b in spans for c in range(a, b + 1)} & run.times.keys() & twin.times.keys())
+    quiet = sorted((run.times.keys() & twin.times.keys()) - set(busy))
     base = [ms for c, ms in run.times.items() if c not in busy]
     median = statistics.median(base)
     return {
@@ -145,6 +147,8 @@ def reload_phase(run: Run, twin: Run, reloads: int, period_s: float) -> dict:
         "paired": [run.times[c] - twin.times[c] for c in busy],
         "paired_cpu": [run.cpu[c] - twin.cpu[c] for c in busy],
         "paired_swap": [run.times[c] - twin.times[c] for c in swaps],
+        "paired_quiet": [run.times[c] - twin.times[c] for c in quiet],
+        "paired_quiet_cpu": [run.cpu[c] - twin.cpu[c] for c in quiet],
         "literal": [run.times[c] - median for c in busy],
         "base_p99_over_median": pct(base, 0.99) - median, "edit_to_live": edit_to_live,
         "deferred_to_live": deferred_to_live, "late": pacer.late, "gaps": run.gaps}
@@ -292,6 +296,10 @@ def main() -> None:
         "pause_method": "cycle time with the reload minus the same cycle of a twin bot without it (same seed)",
         "pause_cpu_ms_p50": round(statistics.median(paced["paired_cpu"]), 4),
         "pause_cpu_ms_p99": round(pct(paced["paired_cpu"], 0.99), 4),
+        "pause_ms_p1": round(pct(paced["paired"], 0.01), 4),
+        "noise_pairs_without_reload_ms_p50": round(statistics.median(paced["paired_quiet"]), 4),
+        "noise_pairs_without_reload_ms_p99": round(pct(paced["paired_quiet"], 0.99), 4),
+        "noise_pairs_without_reload_cpu_ms_p99": round(pct(paced["paired_quiet_cpu"], 0.99), 4),
         "swap_cycle_pause_ms_p50": round(statistics.median(paced["paired_swap"]), 4),
         "swap_cycle_pause_ms_p99": round(pct(paced["paired_swap"], 0.99), 4),
         "pause_over_median_ms_p50": round(statistics.median(paced["literal"]), 4),
