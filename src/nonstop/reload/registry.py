@@ -18,19 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nonstop.errors import UserError
 from nonstop.home.config import SlotConfig
 from nonstop.home.paths import Home
-from nonstop.reload import graph, loader, migrate, swap
+from nonstop.reload import graph, loader, migrate, startup, swap
 from nonstop.reload.faults import FaultPolicy
 from nonstop.reload.generations import GenerationStore
-from nonstop.reload.protocol import Contract, Failure, Job, Result
+from nonstop.reload.protocol import Contract, Failure, Job
 from nonstop.reload.requests import RequestBook
-from nonstop.reload.scanner import RESERVED, Scanner
+from nonstop.reload.scanner import Scanner
 from nonstop.reload.swap import Live
 from nonstop.reload.units import Unit, make_job, still_valid
 from nonstop.reload.validator import Validator
-from nonstop.reload.worker import validate_here, where
+from nonstop.reload.worker import where
 
 _registries = itertools.count(1)
 
@@ -81,62 +80,8 @@ class StrategyRegistry:
     # -- start ------------------------------------------------------------------------
 
     def load_all(self) -> None:
-        """Load every slot's module before the first cycle; a broken file falls back to its last kept generation."""
-        self.validator.start()  # boots beside the start-up work below, ready for the first edit
-        self.store.load()
-        self.scanner.settle_now()
-        self.requests.load(self.store.applied_requests)
-        unit = Unit(frozenset(), {}, {}, "start", "")
-        for name in sorted(self._strategy_modules):
-            self._add_start_source(unit, name, from_kept=False)
-        result = self._validate_at_start(unit)
-        if result.failure is not None:
-            broken = result.failure.module if result.failure.module in unit.members else min(unit.members)
-            if not self._add_start_source(unit, broken, from_kept=True):
-                raise _start_error(result.failure)
-            self.failures[broken] = result.failure.as_dict(self._wall())
-            self.store.record(broken).pinned_file_hash = self.scanner.files[broken].sha256
-            result = self._validate_at_start(unit)
-            if result.failure is not None:
-                raise _start_error(result.failure)
-        for name in result.order:  # helpers already known carry on with their number
-            last = self._last_kept(name)
-            if name not in unit.numbers and last is not None and last.sha256 == result.executed[name]:
-                unit.numbers[name] = last.number
-        unit.result = result
-        prep = swap.prepare(unit, self.live, self.store, self._folder, self._suffix)
-        start = {n: ("restart" if n in unit.numbers else "start") for n in result.order}
-        self._commit(unit, prep, None, start)
-        self._tidy()
-
-    def _validate_at_start(self, unit: Unit) -> Result:
-        """Before the first cycle nothing trades yet: validate in this process (a Python loop in a body is
-        still stopped by the CPU alarm), unless not in the main thread, where the validator process does."""
-        job = self._job(unit, live=set())
-        return validate_here(job) or self.validator.run(job)
-
-    def _last_kept(self, name: str) -> Any:
-        rec = self.store.record(name)
-        return rec.kept.get(rec.chain[-1]) if rec.chain else None
-
-    def _add_start_source(self, unit: Unit, name: str, from_kept: bool) -> bool:
-        """The source a module starts with: its file, or the generation that was live when the bot stopped
-        (when the file still has that content, or a rollback pinned it, or the file is broken)."""
-        obs = self.scanner.files.get(name)
-        if name in RESERVED:
-            raise UserError(f"{self._folder}/{name}.py: the name {name!r} is a Python standard module; rename the "
-                            f"file and `module` in nonstop.toml")
-        if obs is None or obs.missing:
-            raise UserError(f"{self._folder}/{name}.py: missing; create it or fix `module` in nonstop.toml")
-        rec, last = self.store.record(name), self._last_kept(name)
-        unit.members = unit.members | {name}
-        if last is not None and (from_kept or obs.sha256 in (last.sha256, rec.pinned_file_hash)):
-            unit.sources[name], unit.hashes[name], unit.numbers[name] = last.source, last.sha256, last.number
-            return True
-        rec.pinned_file_hash = None
-        unit.sources[name], unit.hashes[name] = obs.data, obs.sha256
-        unit.numbers.pop(name, None)
-        return False
+        """Load every slot's module before the first cycle (see `startup`)."""
+        startup.load_all(self)
 
     # -- the safe point --------------------------------------------------------------------
 
@@ -400,6 +345,3 @@ class StrategyRegistry:
             loader.forget(name, live.versioned, live.module)
         self._instances.clear()
 
-
-def _start_error(f: Failure) -> UserError:
-    return UserError(f"{f.file}:{f.line}: {f.message} ({f.phase}); fix the file, the bot has not started")
