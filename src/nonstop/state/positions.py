@@ -82,6 +82,7 @@ class PositionManager:
         self.history: deque[ClosedTrade] = deque(maxlen=history_size)
         self._applied_fills: set[str] = set()
         self._order_counts: dict[tuple[str, str], int] = {}
+        self._open_by_slot: dict[str, set[str]] = {}  # index: slot -> client ids not yet final
 
     # -- orders -------------------------------------------------------------
 
@@ -94,6 +95,7 @@ class PositionManager:
 
     def order_sent(self, order: OrderRequest, asset: str, timeframe: str) -> None:
         self.orders[order.client_id] = OrderRecord(order)
+        self._open_by_slot.setdefault(order.slot_id, set()).add(order.client_id)
         self.totals.orders += 1
         self._position(order.slot_id, order.slug, asset, timeframe)
 
@@ -104,13 +106,19 @@ class PositionManager:
         record.status = update.status
         record.filled = max(record.filled, update.filled)
         record.reason = update.reason or record.reason
+        if update.status.is_final:
+            self._open_by_slot.get(record.request.slot_id, set()).discard(update.client_id)
 
     def in_flight(self, slot_id: str) -> bool:
-        return any(r.request.slot_id == slot_id and not r.status.is_final for r in self.orders.values())
+        return bool(self._open_by_slot.get(slot_id))
+
+    def busy_slots(self) -> set[str]:
+        return {slot for slot, ids in self._open_by_slot.items() if ids}
 
     def open_orders(self, slot_id: str | None = None) -> list[OrderRecord]:
-        return [r for r in self.orders.values()
-                if not r.status.is_final and (slot_id is None or r.request.slot_id == slot_id)]
+        if slot_id is not None:
+            return [self.orders[c] for c in self._open_by_slot.get(slot_id, ())]
+        return [r for r in self.orders.values() if not r.status.is_final]
 
     def fired(self, slot_id: str, slug: str) -> bool:
         return self._order_counts.get((slot_id, slug), 0) > 0
