@@ -44,13 +44,16 @@ class SlotDecision:
     intents: list[Intent]
 
 
+_NO_POSITION = PositionView()
+
+
 def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketData, ind: IndicatorEngine,
                   positions: PositionManager, memory: MemoryStore, params: dict[str, Any],
                   state_version: int) -> Context:
     cfg = rt.config
     pos = positions.position(cfg.id, market.slug)
     view = PositionView(pos.up_shares, pos.down_shares, pos.cost, len(positions.open_orders(cfg.id))) if pos \
-        else PositionView()
+        else _NO_POSITION
     window = WindowView(market.slug, market.start, market.end, market.end - now, market.price_to_beat,
                         market.slug in rt.armed, positions.fired(cfg.id, market.slug))
     oracle = data.oracle_last(cfg.asset)
@@ -58,7 +61,7 @@ def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketD
         now=now, slot_id=cfg.id, asset=cfg.asset, timeframe=cfg.timeframe, window=window,
         spot=data.spot.get(cfg.asset), oracle=oracle, twap=data.twap(cfg.asset, now, market.twap_lookback_s),
         up_book=data.books.get(market.up_token), down_book=data.books.get(market.down_token), position=view,
-        indicators=MappingProxyType(ind.values(cfg.asset, cfg.timeframe, market.start, oracle)),
+        indicators=ind.values(cfg.asset, cfg.timeframe, market.start, oracle),
         memory=memory.cell(cfg.id, market.slug, state_version).data, params=MappingProxyType(params),
         fee_rate=market.fee_rate, fee_exponent=market.fee_exponent)
 

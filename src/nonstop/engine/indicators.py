@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from types import MappingProxyType
+from typing import Mapping
 
 from nonstop.venues.base import SpotTick
 
@@ -46,8 +48,11 @@ class IndicatorEngine:
         self._spot: dict[str, deque[tuple[float, float]]] = {}
         self._rets: dict[str, _RollingVar] = {}
         self._window_open: dict[tuple[str, str, int], float] = {}
+        # Slots sharing an asset and window see the same values: computed once per new tick.
+        self._memo: dict[tuple[str, str, int, float | None], Mapping[str, float]] = {}
 
     def on_spot(self, tick: SpotTick) -> None:
+        self._memo.clear()
         hist = self._spot.get(tick.asset)
         if hist is None:
             hist = self._spot[tick.asset] = deque(maxlen=_KEEP)
@@ -56,7 +61,15 @@ class IndicatorEngine:
             self._rets[tick.asset].push(math.log(tick.price / hist[-1][1]))
         hist.append((tick.ts, tick.price))
 
-    def values(self, asset: str, timeframe: str, window_start: int, oracle: float | None) -> dict[str, float]:
+    def values(self, asset: str, timeframe: str, window_start: int, oracle: float | None) -> Mapping[str, float]:
+        """A read-only snapshot, shared by every slot on the same asset and window this cycle."""
+        memo_key = (asset, timeframe, window_start, oracle)
+        cached = self._memo.get(memo_key)
+        if cached is None:
+            cached = self._memo[memo_key] = MappingProxyType(self._compute(asset, timeframe, window_start, oracle))
+        return cached
+
+    def _compute(self, asset: str, timeframe: str, window_start: int, oracle: float | None) -> dict[str, float]:
         hist = self._spot.get(asset)
         if not hist:
             return {}
