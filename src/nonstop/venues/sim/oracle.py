@@ -14,7 +14,8 @@ import numpy as np
 from nonstop.markets import ASSETS, Outcome
 from nonstop.venues.sim import rand
 from nonstop.venues.sim.config import SimConfig
-from nonstop.venues.sim.prices import CHUNK_S, KEEP_CHUNKS, PricePaths
+from nonstop.venues.sim.chunks import CHUNK_S, ChunkedSeries
+from nonstop.venues.sim.prices import PricePaths
 
 _KNOT_S = 60  # the offset wanders smoothly: AR(1) knots a minute apart, linear in between
 _MIN_DELAY_S = 0.2
@@ -66,39 +67,16 @@ class _Chunk:
     carry: tuple[float, float]  # (last offset knot, last delivery time): what the next chunk continues from
 
 
-class Oracle:
+class Oracle(ChunkedSeries[_Chunk]):
     """Oracle samples per asset: value stamped at second k, and when it reaches subscribers."""
 
+    _before_origin = "oracle second {k} is before the origin {origin}"
+
     def __init__(self, seed: int, config: SimConfig, paths: PricePaths) -> None:
+        super().__init__(paths.origin, config.assets)
         self._seed = seed
         self._cfg = config
         self._paths = paths
-        self.origin = paths.origin
-        self._chunks: dict[str, dict[int, _Chunk]] = {a: {} for a in config.assets}
-        self._carries: dict[str, list[tuple[float, float]]] = {a: [] for a in config.assets}
-
-    def _at(self, asset: str, k: int) -> tuple[_Chunk, int]:
-        off = k - self.origin
-        if off < 0:
-            raise ValueError(f"oracle second {k} is before the origin {self.origin}")
-        c = off // CHUNK_S
-        chunk = self._chunks[asset].get(c)
-        if chunk is None:
-            chunk = self._load(asset, c)
-        return chunk, off - c * CHUNK_S
-
-    def _load(self, asset: str, c: int) -> _Chunk:
-        chunks, carries = self._chunks[asset], self._carries[asset]
-        while len(carries) <= c:
-            i = len(carries)
-            chunk = self._generate(asset, i, carries[i - 1] if i else None)
-            carries.append(chunk.carry)
-            chunks[i] = chunk
-        chunk = chunks.get(c) or self._generate(asset, c, carries[c - 1] if c else None)
-        chunks[c] = chunk
-        while len(chunks) > KEEP_CHUNKS:
-            del chunks[min(k for k in chunks if k != c)]
-        return chunk
 
     def value(self, asset: str, k: int) -> float:
         chunk, i = self._at(asset, k)

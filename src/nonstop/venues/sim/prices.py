@@ -14,13 +14,12 @@ import numpy as np
 
 from nonstop.markets import ASSETS
 from nonstop.venues.sim import rand
+from nonstop.venues.sim.chunks import CHUNK_S, ChunkedSeries
 from nonstop.venues.sim.config import SimConfig
 
-CHUNK_S = 3600
 SECONDS_PER_YEAR = 31_536_000
 _DECAY_S = 10  # a spread widened by a shock decays back to calm over this many seconds
 _NO_SHOCK = -(10**9)
-KEEP_CHUNKS = 4  # hours kept in memory per asset; older ones are regenerated from their carry if asked for
 
 
 @dataclass(slots=True)
@@ -35,42 +34,17 @@ class _Chunk:
     carry: tuple[float, float, int, list[float]]  # what the next chunk continues from (log, csum, shock, tail)
 
 
-class PricePaths:
+class PricePaths(ChunkedSeries[_Chunk]):
     """The fast exchange price (what a Binance feed sees) of every asset, lazily generated."""
 
+    _before_origin = "second {k} is before the simulator's price origin {origin}; raise warmup_s or start later"
+
     def __init__(self, seed: int, config: SimConfig) -> None:
+        super().__init__(config.start_time - config.warmup_s, config.assets)
         self._seed = seed
         self._cfg = config
-        self.origin = config.start_time - config.warmup_s
-        self._chunks: dict[str, dict[int, _Chunk]] = {a: {} for a in config.assets}
-        self._carries: dict[str, list[tuple[float, float, int, list[float]]]] = {a: [] for a in config.assets}
 
     # -- lookups -------------------------------------------------------------
-
-    def _at(self, asset: str, k: int) -> tuple[_Chunk, int]:
-        off = k - self.origin
-        if off < 0:
-            raise ValueError(f"second {k} is before the simulator's price origin {self.origin}; "
-                             f"raise warmup_s or start later")
-        c = off // CHUNK_S
-        chunk = self._chunks[asset].get(c)
-        if chunk is None:
-            chunk = self._load(asset, c)
-        return chunk, off - c * CHUNK_S
-
-    def _load(self, asset: str, c: int) -> _Chunk:
-        """Generate chunk c (and any before it never generated), keeping only the latest few in memory."""
-        chunks, carries = self._chunks[asset], self._carries[asset]
-        while len(carries) <= c:
-            i = len(carries)
-            chunk = self._generate(asset, i, carries[i - 1] if i else None)
-            carries.append(chunk.carry)
-            chunks[i] = chunk
-        chunk = chunks.get(c) or self._generate(asset, c, carries[c - 1] if c else None)
-        chunks[c] = chunk
-        while len(chunks) > KEEP_CHUNKS:
-            del chunks[min(k for k in chunks if k != c)]
-        return chunk
 
     def price(self, asset: str, k: int) -> float:
         chunk, i = self._at(asset, k)
