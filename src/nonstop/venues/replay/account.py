@@ -16,6 +16,7 @@ from nonstop.venues.base import Event, OpenOrderView, OrderRequest, OrderStatus,
 from nonstop.venues.replay.ladders import RecordedLadders
 from nonstop.venues.sim.config import SimConfig
 from nonstop.venues.sim.flow import Print
+from nonstop.venues.sim.lifecycle import act_on_order
 from nonstop.venues.sim.matching import Matcher, Out
 from nonstop.venues.sim.orders import SimOrder, up_terms
 from nonstop.venues.sim.windows import SimMarket
@@ -125,26 +126,9 @@ class Account:
                 self._deliver(k, self.matcher.on_second(m, k, prints), out)
 
     def _act(self, at: float, kind: str, payload: Any, out: list[Timed]) -> None:
-        mt = self.matcher
-        if kind == "arrive":
-            o: SimOrder = payload
-            tick = 1 if o.market is not None and o.market.info.tick_size < 0.005 else 10
-            events, taker = mt.arrive(o, at, tick)
+        events = act_on_order(self.matcher, kind, payload, at, _tick_of, self._push, self.config.taker_delay_s)
+        if events is not None:
             self._deliver(at, events, out)
-            if taker:
-                self._push(at + self.config.taker_delay_s, "execute", o)
-            if o.req.expires_at is not None and not o.status.is_final and o.req.order_type.value == "GTD":
-                self._push(o.req.expires_at, "expire", o)
-        elif kind == "execute":
-            self._deliver(at, mt.execute(payload, at), out)
-        elif kind == "cancel":
-            self._deliver(at, mt.cancel(payload, at), out)
-        elif kind == "cancel_all":
-            for o in [o for rest in mt.resting.values() for o in rest if o.account == payload]:
-                self._deliver(at, mt.cancel(o, at), out)
-        elif kind == "expire":
-            o = payload
-            self._deliver(at, mt.cancel(o, at, f"expired at {o.req.expires_at:g}", OrderStatus.EXPIRED), out)
         elif kind == "reject":
             o, reason = payload
             self._deliver(at, [(ACCOUNT, OrderUpdate(o.req.client_id, OrderStatus.REJECTED, at, reason,
@@ -158,3 +142,8 @@ class Account:
     def _push(self, at: float, kind: str, payload: Any) -> None:
         self._seq += 1
         heapq.heappush(self._actions, (round(at, 6), self._seq, kind, payload))
+
+
+def _tick_of(o: SimOrder, at: float) -> int:
+    """The recorded market's tick in thousandths (the recording carries it in MarketListed)."""
+    return 1 if o.market is not None and o.market.info.tick_size < 0.005 else 10

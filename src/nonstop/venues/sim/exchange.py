@@ -19,6 +19,7 @@ from nonstop.venues.base import (Book, BookUpdate, Event, MarketListed, OpenOrde
 from nonstop.venues.sim.book import BookMaker, Quote, to_books
 from nonstop.venues.sim.config import SimConfig
 from nonstop.venues.sim.flow import FlowModel, prints
+from nonstop.venues.sim.lifecycle import act_on_order
 from nonstop.venues.sim.matching import Matcher, Out
 from nonstop.venues.sim.oracle import Oracle
 from nonstop.venues.sim.orders import SimOrder, up_terms
@@ -254,29 +255,9 @@ class SimExchange:
                 out.append(Delivered(at, MarketListed(m.info), None))
 
     def _act(self, at: float, kind: str, payload: Any, out: list[Delivered]) -> None:
-        mt = self.matcher
-        if kind == "arrive":
-            o: SimOrder = payload
-            tick = self.books.quote(o.market, at).tick if o.market is not None else 10
-            events, taker = mt.arrive(o, at, tick)
+        events = act_on_order(self.matcher, kind, payload, at, self._tick_of, self._push, self.config.taker_delay_s)
+        if events is not None:
             self._deliver(at, events, out)
-            if taker:
-                self._push(at + self.config.taker_delay_s, "execute", o)
-            if o.req.expires_at is not None and not o.status.is_final and o.req.order_type.value == "GTD":
-                self._push(o.req.expires_at, "expire", o)
-        elif kind == "execute":
-            self._deliver(at, mt.execute(payload, at), out)
-        elif kind == "cancel":
-            self._deliver(at, mt.cancel(payload, at), out)
-        elif kind == "cancel_all":
-            for o in [o for rest in mt.resting.values() for o in rest if o.account == payload]:
-                self._deliver(at, mt.cancel(o, at), out)
-        elif kind == "expire":
-            o = payload
-            if o.status is OrderStatus.DELAYED:  # still crossing: expire what rests of it afterwards
-                self._push(at + self.config.taker_delay_s, "expire", o)
-            else:
-                self._deliver(at, mt.cancel(o, at, f"expired at {o.req.expires_at:g}", OrderStatus.EXPIRED), out)
         elif kind == "reject":
             o, reason = payload
             out.append(Delivered(at, OrderUpdate(o.req.client_id, OrderStatus.REJECTED, at, reason, o.venue_id),
@@ -292,6 +273,9 @@ class SimExchange:
             self._book_sig.pop(m.key, None)
             self._emitted.pop(m.info.up_token, None)
             self._emitted.pop(m.info.down_token, None)
+
+    def _tick_of(self, o: SimOrder, at: float) -> int:
+        return self.books.quote(o.market, at).tick if o.market is not None else 10
 
     @staticmethod
     def _deliver(at: float, events: Out, out: list[Delivered]) -> None:
