@@ -57,12 +57,19 @@ def _apply(request: Request, response: Response, if_match: str | None,
     """One write: `change` through update(), or the writer's resume() when `change` is None."""
     expect = parse_if_match(if_match)
     writer = _writer(request)
-    check_on_disk(writer)
+    if change is None:
+        return _write(request, response, expect,
+                      lambda: writer.resume(actor=actor_of(request), expect_revision=expect))
+    return _write(request, response, expect,
+                  lambda: writer.update(change, actor=actor_of(request), expect_revision=expect))
+
+
+def _write(request: Request, response: Response, expect: int | None,
+           write: Callable[[], WriteResult]) -> WriteResponse:
+    """Run a write against a readable control.json; stale is 412, a refused document 422."""
+    check_on_disk(_writer(request))
     try:
-        if change is None:
-            result = writer.resume(actor=actor_of(request), expect_revision=expect)
-        else:
-            result = writer.update(change, actor=actor_of(request), expect_revision=expect)
+        result = write()
     except StaleRevision as exc:
         raise _stale(request, expect, exc) from None
     except ControlRejected as exc:
@@ -89,16 +96,9 @@ def put_control(request: Request, response: Response, doc: ControlDoc = Body(...
     if expect is None:
         raise HTTPException(428, "If-Match: required for PUT /api/control; send the revision from "
                                  "GET /api/control's ETag")
-    check_on_disk(_writer(request))
-    try:
-        result = _writer(request).replace(doc.model_dump(mode="json"), actor=actor_of(request),
-                                          expect_revision=expect)
-    except StaleRevision as exc:
-        raise _stale(request, expect, exc) from None
-    except ControlRejected as exc:
-        request.app.state.metrics.write_done(request.url.path, "rejected")
-        raise HTTPException(422, str(exc)) from None
-    return _respond(result, response, request)
+    return _write(request, response, expect,
+                  lambda: _writer(request).replace(doc.model_dump(mode="json"), actor=actor_of(request),
+                                                   expect_revision=expect))
 
 
 def _mode(mode: str, reason: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -163,9 +163,5 @@ def rollback(request: Request, response: Response, name: str, body: RollbackBody
     if status is not None and name not in known:
         raise HTTPException(404, f"strategy {name!r} is not loaded by the bot; loaded: {', '.join(map(str, known))}")
     to_generation = body.to_generation if body else None
-    check_on_disk(_writer(request))
-    try:
-        result = _writer(request).request_rollback(name, to_generation, actor=actor_of(request))
-    except ControlRejected as exc:
-        raise HTTPException(422, str(exc)) from None
-    return _respond(result, response, request)
+    return _write(request, response, None,
+                  lambda: _writer(request).request_rollback(name, to_generation, actor=actor_of(request)))
