@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nonstop.control.schema import ControlDoc, Mode
@@ -235,11 +235,11 @@ class Engine:
         pm = self.positions
         exposure = Exposure(pm.exposure_window(market.slug), pm.exposure_asset(market.asset),
                             pm.exposure_total(), pm.totals.cash)
-        client_id = f"{rt.config.id}.{market.start}.?"
-        result = gate(intent, ctx, market, self.control.doc, self.mode, exposure, client_id)
+        # The id is taken only once the gate passes: ids count a slot's orders in a window ("fired").
+        result = gate(intent, ctx, market, self.control.doc, self.mode, exposure, client_id="")
         if isinstance(result, Refusal):
             return f"refused {intent.side.value} {intent.outcome.value}: {result.reason}"
-        order = _with_client_id(result, pm.next_client_id(rt.config.id, market.slug))
+        order = replace(result, client_id=pm.next_client_id(rt.config.id, market.slug))
         self.journal.order_intent(order, now)
         pm.order_sent(order, market.asset, market.timeframe)
         self.throttle.place(order, now)
@@ -271,8 +271,3 @@ class Engine:
             self.errors.add(self.clock.wall(), "risk", f"HALTED: {self.self_halt}")
             self._cancel_resting("daily loss", everything=True)
 
-
-def _with_client_id(order: Any, client_id: str) -> Any:
-    from dataclasses import replace
-
-    return replace(order, client_id=client_id)
