@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from nonstop.engine.indicators import IndicatorEngine
 from nonstop.engine.market_data import MarketData
@@ -21,6 +21,7 @@ from nonstop.home.config import SlotConfig
 from nonstop.markets import MarketInfo
 from nonstop.state.positions import PositionManager
 from nonstop.strategy import Context, Intent, PositionView, WindowView
+from nonstop.venues.base import Book
 
 
 @dataclass
@@ -35,35 +36,124 @@ class SlotRuntime:
     consecutive_errors: int = 0
     enabled: bool = True
     decide_ms: float = 0.0
+    # The slot's parameters (nonstop.toml's under the control's slot_params) and their read-only
+    # view, remade only when the control document in force changes (see `slot_params`).
+    params_of: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    params_view: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True, slots=True)
-class SlotDecision:
-    slot: SlotRuntime
-    ctx: Context
-    intents: list[Intent]
+def slot_params(rt: SlotRuntime, control: Any) -> dict[str, Any]:
+    """The slot's parameters under `control` (a ControlDoc, immutable: the same object, the same answer)."""
+    if rt.params_of is not control:
+        rt.params = {**rt.config.params, **control.slot_params.get(rt.config.id, {})}
+        rt.params_view = MappingProxyType(rt.params)
+        rt.params_of = control
+    return rt.params
 
 
 _NO_POSITION = PositionView()
 
 
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """The slot descriptors' setters of a frozen slotted dataclass: filling an instance through them
+    skips the generated __init__ (one `object.__setattr__` per field), a third of the cost."""
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_W_SET = _slot_setters(WindowView, ("slug", "start", "end", "seconds_left", "price_to_beat", "armed", "fired"))
+
+
+def _window(slug: str, start: int, end: int, left: float, ptb: float | None, armed: bool, fired: bool,
+            _new: Any = object.__new__, _s: tuple[Any, ...] = _W_SET) -> WindowView:
+    w = _new(WindowView)
+    _s[0](w, slug), _s[1](w, start), _s[2](w, end), _s[3](w, left), _s[4](w, ptb), _s[5](w, armed), _s[6](w, fired)
+    return w
+
+
+class LazyContext(Context):
+    """A Context whose costlier fields are computed on their first read, from the engine's state of
+    this cycle: `twap`, `indicators`, `up_book`, `down_book`, `position`. Most decides read a few
+    fields and return (a snipe looks at its books only in a window's last seconds), and building
+    every field for 16 slots each cycle was most of the engine's own time.
+
+    A field left unset in the slots makes Python call `__getattr__`, which fills it; later reads
+    are plain slot reads. Every read during decide() and the egress gate sees what an eager
+    Context would have held: the state they come from does not change before the slot is routed
+    (and `run_decide` fills what is left before routing). `dataclasses.replace`, `repr`, `==`
+    among LazyContexts and pickling read every field, so they see a whole Context.
+    """
+
+    __slots__ = ("_src",)
+    _src: tuple[Any, ...]  # (market, data, indicators, positions, slot id): where the lazy fields come from
+
+    def __getattr__(self, name: str) -> Any:
+        fill = _LAZY.get(name)
+        if fill is None:
+            raise AttributeError(f"'Context' object has no attribute {name!r}")
+        value = fill(self, *self._src)
+        _C_SET_BY_NAME[name](self, value)
+        return value
+
+    def _settle(self) -> None:
+        """Compute every field not read yet (before the gate routes the intents: state moves then)."""
+        for name in _LAZY:
+            getattr(self, name)
+
+
+def _twap(ctx: Context, m: MarketInfo, data: MarketData, ind: IndicatorEngine, pm: PositionManager,
+          slot_id: str) -> float | None:
+    return data.twap(ctx.asset, ctx.now, m.twap_lookback_s)
+
+
+def _indicators(ctx: Context, m: MarketInfo, data: MarketData, ind: IndicatorEngine, pm: PositionManager,
+                slot_id: str) -> Mapping[str, float]:
+    return ind.values(ctx.asset, ctx.timeframe, m.start, ctx.oracle)
+
+
+def _up_book(ctx: Context, m: MarketInfo, data: MarketData, *_: Any) -> Book | None:
+    return data.books.get(m.up_token)
+
+
+def _down_book(ctx: Context, m: MarketInfo, data: MarketData, *_: Any) -> Book | None:
+    return data.books.get(m.down_token)
+
+
+def _position(ctx: Context, m: MarketInfo, data: MarketData, ind: IndicatorEngine, pm: PositionManager,
+              slot_id: str) -> PositionView:
+    pos = pm.position(slot_id, m.slug)
+    if pos is None:
+        return _NO_POSITION
+    return PositionView(pos.up_shares, pos.down_shares, pos.cost, len(pm.open_orders(slot_id)))
+
+
+_LAZY: dict[str, Callable[..., Any]] = {"twap": _twap, "indicators": _indicators, "up_book": _up_book, "down_book": _down_book,
+         "position": _position}
+_C_NAMES = ("now", "slot_id", "asset", "timeframe", "window", "spot", "oracle", "memory", "params", "fee_rate",
+            "fee_exponent")
+_C_SET = _slot_setters(Context, _C_NAMES)
+_C_SET_BY_NAME = {name: Context.__dict__[name].__set__ for name in Context.__dataclass_fields__}
+_SRC_SET = LazyContext.__dict__["_src"].__set__
+
+
 def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketData, ind: IndicatorEngine,
                   positions: PositionManager, memory: MemoryStore, params: dict[str, Any],
-                  state_version: int) -> Context:
+                  state_version: int, _new: Any = object.__new__, _s: tuple[Any, ...] = _C_SET) -> Context:
     cfg = rt.config
-    pos = positions.position(cfg.id, market.slug)
-    view = PositionView(pos.up_shares, pos.down_shares, pos.cost, len(positions.open_orders(cfg.id))) if pos \
-        else _NO_POSITION
-    window = WindowView(market.slug, market.start, market.end, market.end - now, market.price_to_beat,
-                        market.slug in rt.armed, positions.fired(cfg.id, market.slug))
-    oracle = data.oracle_last(cfg.asset)
-    return Context(
-        now=now, slot_id=cfg.id, asset=cfg.asset, timeframe=cfg.timeframe, window=window,
-        spot=data.spot.get(cfg.asset), oracle=oracle, twap=data.twap(cfg.asset, now, market.twap_lookback_s),
-        up_book=data.books.get(market.up_token), down_book=data.books.get(market.down_token), position=view,
-        indicators=ind.values(cfg.asset, cfg.timeframe, market.start, oracle),
-        memory=memory.cell(cfg.id, market.slug, state_version).data, params=MappingProxyType(params),
-        fee_rate=market.fee_rate, fee_exponent=market.fee_exponent)
+    slot_id, asset, slug = cfg.id, cfg.asset, market.slug
+    # The window's opening spot is noted when a slot first looks at the window (as when every
+    # Context computed its indicators), whether or not this strategy reads them.
+    ind.note_window(asset, cfg.timeframe, market.start)
+    ctx = _new(LazyContext)
+    _s[0](ctx, now), _s[1](ctx, slot_id), _s[2](ctx, asset), _s[3](ctx, cfg.timeframe)
+    _s[4](ctx, _window(slug, market.start, market.end, market.end - now, market.price_to_beat, slug in rt.armed,
+                       positions.fired(slot_id, slug)))
+    _s[5](ctx, data.spot.get(asset)), _s[6](ctx, data.oracle_last(asset))
+    _s[7](ctx, memory.cell(slot_id, slug, state_version).data)
+    _s[8](ctx, rt.params_view if params is rt.params else MappingProxyType(params))
+    _s[9](ctx, market.fee_rate), _s[10](ctx, market.fee_exponent)
+    _SRC_SET(ctx, (market, data, ind, positions, slot_id))
+    return ctx
 
 
 class DecideOverrun(Exception):
@@ -80,40 +170,35 @@ _MAIN_THREAD = threading.main_thread().ident
 class _Watchdog:
     """A CPU-time alarm (ITIMER_PROF, SIGPROF: nobody else in the bot uses them) shared by
     consecutive decides. Setting an itimer is a system call (several µs in a VM), so a decide only
-    writes its deadline; the timer is armed when none is pending, and when it fires for an earlier
-    decide while a later one runs, the handler re-arms it for what is left of that one's budget.
-    CPU time, not wall time, so that a decide descheduled on a busy machine is not blamed; a
-    decide that loops burns CPU and is stopped."""
+    writes its deadline; the timer is armed when none is pending (in practice once per cycle's
+    decide phase, or less), and when it fires for an earlier decide while a later one runs, the
+    handler re-arms it for what is left of that one's budget. CPU time, not wall time, so that a
+    decide descheduled on a busy machine is not blamed; a decide that loops burns CPU and is stopped."""
 
     def __init__(self) -> None:
-        self.armed = False  # a decide is running
-        self.deadline = 0.0  # perf_counter time it must be done by
+        self.deadline_ns = 0  # perf_counter_ns time the running decide must be done by; 0: none runs
         self.pending = False  # our timer is set
         self.starts = 0
+        self.budget_s, self.budget_ns = 0.0, 0  # the last budget and its nanoseconds
         self.handler = self.on_alarm  # one bound method, so `is` can recognise it
 
-    def start(self, budget_s: float) -> None:
-        self.deadline = time.perf_counter() + budget_s
-        self.armed = True
-        self.starts += 1
-        if self.pending and not self.starts % 64 and signal.getitimer(signal.ITIMER_PROF)[0] == 0:
-            self.pending = False  # someone cancelled our timer: arm it again (checked now and then, cheaply)
-        if not self.pending:
-            if signal.getsignal(signal.SIGPROF) is not self.handler:
-                signal.signal(signal.SIGPROF, self.handler)
-                atexit.register(self.stop)
-            self.pending = True
-            signal.setitimer(signal.ITIMER_PROF, budget_s)
+    def arm(self, budget_s: float) -> None:
+        """Set our timer (a system call); also when someone else cancelled it (checked now and then)."""
+        if signal.getsignal(signal.SIGPROF) is not self.handler:
+            signal.signal(signal.SIGPROF, self.handler)
+            atexit.register(self.stop)
+        self.pending = True
+        signal.setitimer(signal.ITIMER_PROF, budget_s)
 
     def on_alarm(self, signum: int, frame: Any) -> None:
-        if not self.armed:
+        if not self.deadline_ns:
             self.pending = False
             return
-        left = self.deadline - time.perf_counter()
+        left = self.deadline_ns - time.perf_counter_ns()
         if left <= 0:
             self.pending = False
             raise _Alarm()
-        signal.setitimer(signal.ITIMER_PROF, left)  # it fired for an earlier decide
+        signal.setitimer(signal.ITIMER_PROF, left / 1e9)  # it fired for an earlier decide
 
     def stop(self) -> None:
         """At exit: an alarm still pending must not reach a process whose handlers are gone."""
@@ -123,36 +208,47 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+_get_ident = threading.get_ident
+_clock_ns = time.perf_counter_ns
 
 
-def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | None = None,
-               clock_ns=time.perf_counter_ns) -> list[Intent]:  # type: ignore[no-untyped-def]
+def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | None = None) -> list[Intent]:
     """Call decide() under a time budget; exceptions propagate to the caller, which counts them per slot.
 
     A decide still running after `budget_s` gets an exception raised inside it (a signal), so
-    one slot stalls the cycle for at most its budget; the cost per call is setting a deadline
+    one slot stalls the cycle for at most its budget; the cost per call is writing a deadline
     (see `_Watchdog`). Limits: only in the main thread (where Python runs signal handlers); the
     alarm counts CPU time, so a decide blocked in a system call (a sleep) is not interrupted; a
     strategy stuck inside one long C call holding the GIL is interrupted only when it returns.
+    A LazyContext is settled before the intents go to the gate (see LazyContext).
     """
-    watch = bool(budget_s) and threading.get_ident() == _MAIN_THREAD
-    t0 = clock_ns()
+    wd = _watchdog
+    t0 = _clock_ns()
     try:  # the alarm may land anywhere in here, even just after decide returned: all of it converts
         try:
-            if watch:
-                _watchdog.start(budget_s)  # type: ignore[arg-type]
+            if budget_s and _get_ident() == _MAIN_THREAD:
+                if budget_s != wd.budget_s:
+                    wd.budget_s, wd.budget_ns = budget_s, int(budget_s * 1e9)
+                wd.deadline_ns = t0 + wd.budget_ns
+                wd.starts += 1
+                if not wd.pending or (not wd.starts & 63 and signal.getitimer(signal.ITIMER_PROF)[0] == 0):
+                    wd.arm(budget_s)
             result = strategy.decide(ctx)
         finally:
-            _watchdog.armed = False
+            wd.deadline_ns = 0
     except _Alarm as alarm:
         overrun = DecideOverrun(f"decide() overran its {budget_s * 1e3:g} ms budget and was stopped")  # type: ignore[operator]
         raise overrun.with_traceback(alarm.__traceback__) from None
     finally:
-        rt.decide_ms = (clock_ns() - t0) / 1e6
+        rt.decide_ms = (_clock_ns() - t0) / 1e6
     if result is None:
         return []
     intents = list(result)
+    if not intents:
+        return intents
     for item in intents:
         if not isinstance(item, Intent):
             raise TypeError(f"decide() returned {type(item).__name__}, expected Intent")
+    if type(ctx) is LazyContext:
+        ctx._settle()
     return intents

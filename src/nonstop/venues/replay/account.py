@@ -33,6 +33,7 @@ class Account:
         self.matcher = Matcher(config, ladders)  # type: ignore[arg-type]  # duck-typed book source
         self.watched: dict[int, SimMarket] = {}  # market key -> market with orders of ours
         self.watched_up: dict[str, SimMarket] = {}  # its Up token -> market
+        self.watched_tokens: set[str] = set()  # both tokens of every watched market
         self._prints: dict[tuple[int, int], list[Print]] = {}
         self._actions: list[tuple[float, int, str, Any]] = []
         self._orders: dict[str, SimOrder] = {}
@@ -102,6 +103,7 @@ class Account:
         """The market resolved: drop what was kept for it."""
         self.watched.pop(m.key, None)
         self.watched_up.pop(m.info.up_token, None)
+        self.watched_tokens.difference_update((m.info.up_token, m.info.down_token))
         self.ladders.unwatch(m)
         for key in [k for k in self._prints if k[0] == m.key]:
             del self._prints[key]
@@ -112,6 +114,7 @@ class Account:
         if m.key not in self.watched:
             self.watched[m.key] = m
             self.watched_up[m.info.up_token] = m
+            self.watched_tokens.update((m.info.up_token, m.info.down_token))
             self.ladders.watch(m)
 
     def _play_second(self, k: int, out: list[Timed]) -> None:

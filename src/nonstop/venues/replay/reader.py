@@ -10,15 +10,29 @@ from __future__ import annotations
 import json
 import zlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
 from nonstop.errors import UserError
 from nonstop.venues.replay.format import FORMAT_NAME, FORMAT_VERSION, Header
 
+# Inflating and parsing were half of a replay's time with the standard library. ISA-L inflates
+# the same gzip stream (CRC and length checked alike) ~2.5x faster, orjson parses the lines ~2x
+# faster with bit-identical floats; both are dependencies, the standard library the fallback.
+_inflate: Any
+try:
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover
+    _inflate = zlib
+_INFLATE_ERRORS: tuple[type[BaseException], ...] = (zlib.error, _inflate.error)
+_LOADS: Callable[[bytes], Any]
+try:
+    from orjson import loads as _LOADS
+except ImportError:  # pragma: no cover
+    _LOADS = json.loads
+
 _CHUNK = 1 << 20
-_LOADS = json.loads
 
 
 class MarketDataReader:
@@ -36,7 +50,7 @@ class MarketDataReader:
         if first is None:
             raise self._corrupt("it is empty")
         try:
-            raw = _LOADS(first)
+            raw = json.loads(first)
             self.header = Header.model_validate(raw)
         except (ValueError, ValidationError):
             raise self._corrupt("its first line is not a market-data header") from None
@@ -51,7 +65,7 @@ class MarketDataReader:
                          f"re-record it or convert it again")
 
     def _iter_lines(self) -> Iterator[bytes]:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        inflater = _inflate.decompressobj(16 + zlib.MAX_WBITS)
         rest = b""
         with open(self.path, "rb") as raw:
             while True:
@@ -61,7 +75,7 @@ class MarketDataReader:
                 self.consumed += len(chunk)
                 try:
                     data = inflater.decompress(chunk)
-                except zlib.error as exc:
+                except _INFLATE_ERRORS as exc:
                     raise self._corrupt(f"gzip: {exc}") from None
                 if inflater.unused_data:
                     raise self._corrupt("trailing bytes after the gzip stream")
@@ -86,7 +100,10 @@ class MarketDataReader:
         last_t = float("-inf")
         for line in self._lines:
             try:
-                frame = _LOADS(line)
+                try:
+                    frame = _LOADS(line)
+                except ValueError:  # JSON orjson does not take (an integer past 64 bits): the standard parser
+                    frame = json.loads(line)
                 t = frame["t"]
             except (ValueError, KeyError, TypeError):
                 if line.startswith(b'{"end"'):
@@ -102,7 +119,7 @@ class MarketDataReader:
 
     def _check_end(self, line: bytes) -> None:
         try:
-            end = _LOADS(line)["end"]
+            end = json.loads(line)["end"]
         except (ValueError, KeyError):
             raise self._corrupt("its end line is damaged") from None
         if end.get("frames") != self.frames:

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from nonstop.markets import Outcome
-from nonstop.venues.base import (Book, BookUpdate, Event, MarketListed, OpenOrderView, OracleTick,
-                                 OrderRequest, Resolution, Side, SpotTick, TradePrint)
+from nonstop.venues.base import Book, BookUpdate, Event, MarketListed, OpenOrderView, OrderRequest, Resolution, Side
 from nonstop.venues.replay.account import Account
 from nonstop.venues.replay.books import LazyBook
+from nonstop.venues.replay.events import book_updates, oracle_ticks, spot_ticks, trade_prints
 from nonstop.venues.replay.format import decode_market
 from nonstop.venues.replay.ladders import RecordedLadders
 from nonstop.venues.replay.reader import MarketDataReader
@@ -33,6 +33,7 @@ from nonstop.venues.sim.flow import Print
 from nonstop.venues.sim.windows import SimMarket
 
 _FIRST = itemgetter(0)
+_T = itemgetter("t")
 _SIDES = {"B": Side.BUY, "S": Side.SELL}
 
 
@@ -42,8 +43,9 @@ class ReplayVenue:
     def __init__(self, paths: list[str | Path], config: SimConfig | None = None) -> None:
         self.config = config or SimConfig()
         self.readers = [MarketDataReader(p) for p in paths]
-        self._frames: Iterator[dict[str, Any]] = heapq.merge(*(r.frames_iter() for r in self.readers),
-                                                             key=lambda f: f["t"])
+        self._frames: Iterator[dict[str, Any]] = (
+            self.readers[0].frames_iter() if len(self.readers) == 1
+            else heapq.merge(*(r.frames_iter() for r in self.readers), key=_T))
         self._next: dict[str, Any] | None = next(self._frames, None)
         starts = [r.header.start_time for r in self.readers if r.header.start_time is not None]
         first_t = self._next["t"] if self._next is not None else 0.0
@@ -72,18 +74,18 @@ class ReplayVenue:
         trading: list[tuple[float, int, Event]] = []
         changed: dict[str, list[Any]] = {}
         resolved: list[str] = []
-        while self._next is not None and self._next["t"] <= now:
-            self._ingest(self._next, out, trading, changed, resolved)
-            self._next = next(self._frames, None)
+        frame, frames = self._next, self._frames
+        while frame is not None and frame["t"] <= now:
+            self._ingest(frame, out, trading, changed, resolved)
+            frame = next(frames, None)
+        self._next = frame
         trading += self.account.advance(now)
         watched = self.account.watched
         if not watched:  # the common case: every changed book goes out as recorded
-            out += [BookUpdate(LazyBook(r[0], r[2], r[3], r[1])) for r in changed.values()]
+            out += book_updates(changed.values())
         else:
-            for token, row in changed.items():
-                m = self._by_token.get(token)
-                if m is None or m.key not in watched:
-                    out.append(BookUpdate(self._book(row)))
+            mine = self.account.watched_tokens  # their books are the display books below
+            out += book_updates([row for token, row in changed.items() if token not in mine])
             for m in list(watched.values()):
                 if not m.closed:
                     self._display(m, now, out)
@@ -153,11 +155,11 @@ class ReplayVenue:
         rows = f.get("S")
         if rows:
             n += len(rows)
-            out += [SpotTick(a, p, ts) for a, p, ts in rows]
+            out += spot_ticks(rows)
         rows = f.get("O")
         if rows:
             n += len(rows)
-            out += [OracleTick(a, p, ts) for a, p, ts in rows]
+            out += oracle_ticks(rows)
         rows = f.get("B")
         if rows:
             n += len(rows)
@@ -175,7 +177,7 @@ class ReplayVenue:
         if rows:
             n += len(rows)
             self.prints_read += len(rows)
-            out += [TradePrint(tok, p, s, _SIDES[side], ts) for tok, p, s, side, ts in rows]
+            out += trade_prints(rows)
             if self.account.watched:
                 for row in rows:
                     self._watched_print(row)
