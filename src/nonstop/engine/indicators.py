@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from nonstop.venues.base import SpotTick
 
@@ -51,14 +51,16 @@ class IndicatorEngine:
         # Slots sharing an asset and window see the same values: computed once per new tick.
         self._memo: dict[tuple[str, str, int, float | None], Mapping[str, float]] = {}
 
-    def on_spot(self, tick: SpotTick) -> None:
+    def on_spot(self, tick: SpotTick, _log: Any = math.log) -> None:
         self._memo.clear()
         hist = self._spot.get(tick.asset)
         if hist is None:
             hist = self._spot[tick.asset] = deque(maxlen=_KEEP)
             self._rets[tick.asset] = _RollingVar(_SIGMA_N)
-        elif hist[-1][1] > 0 and tick.price > 0:
-            self._rets[tick.asset].push(math.log(tick.price / hist[-1][1]))
+        else:
+            last, price = hist[-1][1], tick.price
+            if last > 0 and price > 0:
+                self._rets[tick.asset].push(_log(price / last))
         hist.append((tick.ts, tick.price))
 
     def note_window(self, asset: str, timeframe: str, window_start: int) -> None:

@@ -7,7 +7,7 @@ fills, resolutions) are handed back for step 7.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, cast
+from typing import Any, Callable
 
 from nonstop.markets import MarketInfo, window_start
 from nonstop.venues.base import (Book, BookUpdate, Event, MarketListed, OracleTick, SpotTick,
@@ -28,6 +28,8 @@ class MarketData:
         self.prints = 0
         self._spot_listeners: list[Callable[[SpotTick], Any]] = []
         self._twap_memo: dict[tuple[str, float, float], float | None] = {}  # cleared on new data
+        self._starts: dict[str, tuple[float, int]] = {}  # timeframe -> (now, window start) last asked
+        self._first_end = float("inf")  # the earliest end of a market held (forget_before's shortcut)
 
     def on_spot(self, listener: Callable[[SpotTick], Any]) -> None:
         self._spot_listeners.append(listener)
@@ -36,28 +38,33 @@ class MarketData:
         """Absorb market data; return the trading events (orders, fills, resolutions) in order."""
         trading: list[Event] = []
         self._twap_memo.clear()
+        books, spot, spot_ts, listeners = self.books, self.spot, self.spot_ts, self._spot_listeners
+        prints = 0
+        ev: Any
         for ev in events:
-            # Exact type checks: the hot path of every cycle (tens of events), cheaper than isinstance chains.
+            # Exact type checks, the commonest kinds first: the hot path of every cycle (tens of events).
             kind = type(ev)
             if kind is BookUpdate:
-                book = cast(BookUpdate, ev).book
-                self.books[book.token_id] = book
+                book = ev.book
+                books[book.token_id] = book
+            elif kind is TradePrint:
+                prints += 1
             elif kind is SpotTick:
-                tick = cast(SpotTick, ev)
-                self.spot[tick.asset] = tick.price
-                self.spot_ts[tick.asset] = tick.ts
-                for listener in self._spot_listeners:
-                    listener(tick)
+                spot[ev.asset] = ev.price
+                spot_ts[ev.asset] = ev.ts
+                for listener in listeners:
+                    listener(ev)
             elif kind is OracleTick:
-                self._add_oracle(cast(OracleTick, ev))
+                self._add_oracle(ev)
             elif kind is MarketListed:
-                info = cast(MarketListed, ev).info
+                info = ev.info
                 self.markets[info.slug] = info
                 self.by_window[(info.asset, info.timeframe, info.start)] = info
-            elif kind is TradePrint:
-                self.prints += 1
+                if info.end < self._first_end:
+                    self._first_end = info.end
             else:
                 trading.append(ev)
+        self.prints += prints
         self.events += len(events)
         return trading
 
@@ -72,7 +79,10 @@ class MarketData:
         samples.append((tick.ts, tick.price))
 
     def current_market(self, asset: str, timeframe: str, now: float) -> MarketInfo | None:
-        return self.by_window.get((asset, timeframe, window_start(now, timeframe)))
+        last = self._starts.get(timeframe)
+        if last is None or last[0] != now:  # every slot asks at the same `now`: one computation a timeframe
+            last = self._starts[timeframe] = (now, window_start(now, timeframe))
+        return self.by_window.get((asset, timeframe, last[1]))
 
     def oracle_last(self, asset: str) -> float | None:
         samples = self.oracle.get(asset)
@@ -102,8 +112,11 @@ class MarketData:
 
     def forget_before(self, cutoff: float) -> None:
         """Drop markets that ended before `cutoff` (their resolution has long been handled)."""
+        if cutoff <= self._first_end:
+            return  # nothing ended that long ago: no need to look at every market
         for slug in [s for s, m in self.markets.items() if m.end < cutoff]:
             info = self.markets.pop(slug)
             self.by_window.pop((info.asset, info.timeframe, info.start), None)
             self.books.pop(info.up_token, None)
             self.books.pop(info.down_token, None)
+        self._first_end = min((m.end for m in self.markets.values()), default=float("inf"))
