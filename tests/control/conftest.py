@@ -109,6 +109,7 @@ class Driver:
         for _ in range(n):
             self.engine.clock.wait_until(self.engine.clock.now() + self.engine.period)
             self.engine.step()
+            self.engine.between_cycles()  # as Engine.run does
         return self.venue.placed[before:]
 
     def edit(self, keys: dict[str, Any] | None = None, **pairs: Any) -> int:

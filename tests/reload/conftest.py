@@ -95,6 +95,7 @@ class Bot:
         for _ in range(n):
             self.walls[engine.cycle + 1] = time.time()
             engine.step()
+            engine.between_cycles()  # as Engine.run does: the off-cycle half of a reload happens here
             for rt in engine.slots:
                 self.decisions[rt.config.id].append((engine.cycle, rt.last_decision))
             engine.clock.wait_until(engine.clock.now() + engine.period)

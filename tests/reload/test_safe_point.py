@@ -36,3 +36,38 @@ def test_swap_is_deferred_while_an_order_is_in_flight(tmp_path, bots):
     entry = bot.strategies()["probe"]
     assert entry["generation"] == 2 and entry["history"][-1]["cycle_live"] == cleared + 1
     assert bot.tags("p-btc")[-1] == (cleared + 1, "v2") and bot.tags("p-eth")[-1] == (cleared + 1, "v2")
+
+
+# A body that says where it ran: the call stack of the bot process when its module body executed.
+WHERE = probe("v1", extra="\nimport inspect\nRAN_IN = [f.frame.f_code.co_qualname for f in inspect.stack()]\n")
+
+
+def test_the_swap_cycle_only_rebinds_module_bodies_ran_between_cycles(tmp_path, bots):
+    """A new generation's body runs after a cycle (Engine.between_cycles), never inside one (Engine.step)."""
+    home = make_home(tmp_path / "h", SLOTS[1:], {"probe": WHERE})
+    bot = bots(home)
+    bot.step(2)
+    write(home.strategies / "probe.py", WHERE.replace('TAG = "v1"', 'TAG = "v2"'))
+    bot.until(lambda: bot.generation("probe") == 2)
+    ran_in = bot.engine.registry.live["probe"].module.RAN_IN
+    assert "Engine.between_cycles" in ran_in and "Engine.step" not in ran_in
+    assert bot.tags("p-eth")[-1][1] == "v2"
+
+
+def test_garbage_is_collected_between_cycles_while_the_engine_runs(tmp_path, bots):
+    """Inside Engine.run automatic collection is off; the engine collects after a cycle instead."""
+    import gc
+
+    bot = bots(make_home(tmp_path / "h", SLOTS[1:], {"probe": WHERE}))
+    engine = bot.engine
+    with engine.collector.deferred():
+        assert not gc.isenabled()
+        for _ in range(gc.get_threshold()[0] + 10):
+            cycle = [[]]
+            cycle[0].append(cycle)  # cyclic garbage: only the collector frees it
+        before = list(engine.collector.collections)
+        engine.step()
+        assert engine.collector.collections == before  # nothing collected inside the cycle
+        engine.between_cycles()
+        assert engine.collector.collections[0] + engine.collector.collections[1] > before[0] + before[1]
+    assert gc.isenabled()

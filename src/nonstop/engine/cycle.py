@@ -20,6 +20,7 @@ from nonstop.engine.gate import Exposure, Refusal, gate
 from nonstop.engine.indicators import IndicatorEngine
 from nonstop.engine.market_data import MarketData
 from nonstop.engine.memory import MemoryStore
+from nonstop.engine.slack import Collector
 from nonstop.home.config import HomeConfig
 from nonstop.markets import parse_slug
 from nonstop.reload.registry import StrategyRegistry
@@ -82,6 +83,8 @@ class Engine:
         self.started_at = clock.now()
         self.pid = os.getpid()
         self.stop_requested = False
+        self.collector = Collector()
+        self.slack_ms = 0.0  # the last between_cycles
 
     # -- the cycle -------------------------------------------------------------
 
@@ -97,7 +100,6 @@ class Engine:
         self._control_step()                                                       # 1
         busy = self.positions.busy_slots()
         self.registry.reload_step(now, busy, self.memory)                          # 2
-        self._journal_generations()
         t_venue = time.perf_counter_ns()
         events = self.venue.poll(now)
         venue_ns = time.perf_counter_ns() - t_venue
@@ -121,21 +123,28 @@ class Engine:
         if self.recover is not None:  # reconcile with the venue before the first cycle, journal first
             self.recover(self, self._fills_step)
         next_at = self.clock.now()
-        while next_at < end and not self.stop_requested:
-            self.clock.wait_until(next_at)
-            self.step()
-            next_at += self.period
+        with self.collector.deferred():  # garbage is collected between cycles, not inside one (engine/slack.py)
+            while next_at < end and not self.stop_requested:
+                self.clock.wait_until(next_at)
+                self.step()
+                self.between_cycles()
+                next_at += self.period
         if self.status_sink is not None:
             self.status_sink.publish(self, final=True)
 
     def rate_limit_status(self) -> dict[str, dict[str, float]]:
         return self.throttle.status(self.clock.now())
 
-    def _journal_generations(self) -> None:
+    def between_cycles(self) -> None:
+        """After a cycle, in the slack of its period: work no tick waits for (engine/slack.py)."""
+        t0 = time.perf_counter_ns()
+        self.registry.between_cycles()
         gens = tuple(self.registry.generation(rt.config.module) for rt in self.slots)
         if gens != self._generations:  # a reload or rollback happened: keep the history in the journal
             self._generations = gens
             self.journal.strategy_generations(self.registry.status())
+        self.collector.collect_due()
+        self.slack_ms = (time.perf_counter_ns() - t0) / 1e6
 
     def close(self) -> None:
         self.venue.close()

@@ -84,7 +84,7 @@ class GenerationStore:
         self.applied_requests = [int(i) for i in doc.get("applied_requests", [])]
         for name, raw in doc.get("modules", {}).items():
             rec = self.record(name)
-            rec.next_number = int(raw.get("next", 1))
+            rec.next_number = listed = int(raw.get("next", 1))
             rec.chain = [int(n) for n in raw.get("chain", [])]
             rec.history = list(raw.get("history", []))
             rec.pinned_file_hash = raw.get("pinned_file_hash")
@@ -97,9 +97,12 @@ class GenerationStore:
                 meta = by_number.get(number, {})
                 source = path.read_bytes()
                 rec.kept[number] = Generation(name, number, hashlib.sha256(source).hexdigest(), source,
-                                              float(meta.get("loaded_at", 0.0)), str(meta.get("origin", "file")),
-                                              str(meta.get("note", "")))
+                                              float(meta.get("loaded_at", path.stat().st_mtime)),
+                                              str(meta.get("origin", "file")), str(meta.get("note", "")))
                 rec.next_number = max(rec.next_number, number + 1)  # never reuse a number a kept file has
+            # Numbers only grow: a kept file numbered past the manifest's `next` went live after the manifest
+            # was written (a kill within its one-second lag), so it is the newest link of the chain.
+            rec.chain += [n for n in sorted(rec.kept) if n >= listed and n not in rec.chain]
 
     def save(self) -> None:
         """Queue the manifest for writing (a snapshot: history entries are never changed once made)."""

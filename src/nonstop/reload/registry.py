@@ -8,6 +8,11 @@ changes which code runs happens in `reload_step`, the cycle's safe point:
   detect (scanner) -> validate off the cycle (validator process) -> run the new module
   bodies (swap.prepare) -> once the file is stable and no slot of the unit has an order
   in flight, swap (swap.commit: memory migration, sys.modules, generations) -- all or nothing.
+
+Only detection, the plan and the swap itself run inside the cycle. The rest -- sending jobs,
+reading results, running module bodies, the .generations/ bookkeeping -- is done by
+`between_cycles` (offcycle.py), which the engine calls after each cycle, in the slack of its period: the
+cycle pays for what must happen at the safe point and for nothing else.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 from nonstop.home.config import SlotConfig
 from nonstop.home.paths import Home
-from nonstop.reload import graph, loader, migrate, startup, swap
+from nonstop.reload import graph, loader, migrate, offcycle, startup, swap
 from nonstop.reload.faults import FaultPolicy
 from nonstop.reload.generations import GenerationStore
 from nonstop.reload.protocol import Contract, Failure, Job
@@ -68,6 +73,8 @@ class StrategyRegistry:
         self.cycle = 0  # reload steps so far: the engine's cycle number
         self._units: dict[tuple[Any, ...], Unit] = {}
         self._recheck = False  # a unit can move on without news (ready to swap, or deferred by an order)
+        self._outgoing: list[Unit] = []  # units to send to the validator, after the cycle
+        self._went_live: list[tuple[Unit, list[Any]]] = []  # swapped, bookkeeping not done yet
         self._tidy_due = False  # a swap happened last step: kept sources to write, code cache to trim
         self._manifest_due = False
         self._manifest_at = 0.0
@@ -87,19 +94,14 @@ class StrategyRegistry:
 
     def reload_step(self, now: float, busy_slots: set[str], memory: Any) -> None:
         self.cycle += 1
-        if self._tidy_due:
-            self._tidy()
-        elif self._manifest_due:
-            self._save_manifest()
         changed = self.scanner.poll(self.cycle)
-        results = [] if self.validator.idle else self.validator.poll()
-        if not (changed or results or self.requests.queued or self._recheck):
+        if not (changed or self.requests.queued or self._recheck):
             return  # units waiting for the validator or for a file to settle: nothing can move this cycle
-        for result in results:
-            for unit in self._units.values():
-                if unit.job_id == result.id:
-                    unit.result = result
         self._plan(busy_slots, memory)
+
+    def between_cycles(self) -> None:
+        """After the cycle: jobs out, results in, validated module bodies run. Nothing goes live here."""
+        offcycle.between_cycles(self)
 
     def _plan(self, busy: set[str], memory: Any) -> None:
         self.pending = {}
@@ -162,15 +164,14 @@ class StrategyRegistry:
             self._submit(unit)  # a helper it ran against was swapped meanwhile: validate again
             self._note(unit, "validating")
             return False
-        if unit.prepared is None:  # run the module bodies now; a file edit swaps at a later step (spreads the
-            try:                   # cost over two cycles), a rollback at once (the live generation is failing)
+        if unit.prepared is None:
+            if unit.origin == "file":  # its module bodies run after this cycle (between_cycles); it swaps at the next
+                self._note(unit, "loading")
+                return False
+            try:  # a rollback runs them now: the live generation is failing
                 unit.prepared = swap.prepare(unit, self.live, self.store, self._folder, self._suffix)
             except Exception as exc:
                 return self._fail(unit, exc, "load")
-            if unit.origin == "file":
-                self._note(unit, f"waiting for {', '.join(unstable)}.py to stay unchanged" if unstable else "ready")
-                self._recheck = not unstable
-                return False
         if unstable:
             self._note(unit, f"waiting for {', '.join(unstable)}.py to stay unchanged")
             return False
@@ -225,18 +226,16 @@ class StrategyRegistry:
                         self.settings.validate_timeout_s)
 
     def _submit(self, unit: Unit) -> None:
-        self.validator.submit(self._job(unit))
+        unit.job_id = 0
+        self._outgoing.append(unit)  # sent by between_cycles: building and sending the job is not the cycle's work
 
     def _commit(self, unit: Unit, prep: swap.Prepared, memory: Any, start: dict[str, str] | None = None) -> None:
         gens = swap.commit(unit, prep, self.live, self.slots, memory, self._wall(), self.cycle, start)
-        assert unit.result is not None
-        for gen in gens:
-            if gen.origin != "restart":
-                self.store.went_live(gen)
-            self.codes[(gen.module, gen.sha256)] = (unit.result.code[gen.module], self.live[gen.module].imports)
+        self._went_live.append((unit, gens))  # history, kept sources, code cache: after the cycle (`_tidy`)
         slots = {s.id for s in self.slots if s.module in prep.modules}
         for slot_id in slots:
             self._instances.pop(slot_id, None)  # the old generation's instances die with the swap
+        self._instances.update(prep.instances)  # built after an earlier cycle (`between_cycles`)
         self.faults.reset(slots)
         if unit.origin in ("rollback", "auto-rollback"):
             obs = self.scanner.files.get(unit.cause)
@@ -248,26 +247,13 @@ class StrategyRegistry:
             old = self.live.pop(name)  # a helper nothing imports any more
             loader.forget(name, old.versioned, old.module)
         self.swaps += 1
-        self._tidy_due = True  # the manifest and the code cache are seen to at the next reload step, not this one
+        self._tidy_due = True  # the manifest and the code cache are seen to after the cycle (between_cycles)
 
     def _tidy(self) -> None:
-        """After a swap, one step later: forget code no kept generation uses, hand the kept sources to the
-        validator process to write; the manifest follows, at most once a second (`_save_manifest`)."""
-        self._tidy_due = False
-        kept = {(n, g.sha256) for n, r in self.store.records.items() for g in r.kept.values()}
-        self.codes = {k: v for k, v in self.codes.items() if k in kept or self.live.get(k[0]) is not None
-                      and self.live[k[0]].gen.sha256 == k[1]}
-        self._manifest_due = True
-        self._save_manifest()
-        self.persist()
+        offcycle.tidy(self)
 
     def _save_manifest(self, now: bool = False) -> None:
-        """The manifest only matters to the next start (kept files carry the numbers meanwhile): at most
-        once a second, so that a burst of edits does not pay for it every time."""
-        if self._manifest_due and (now or time.monotonic() - self._manifest_at >= 1.0):
-            self._manifest_due, self._manifest_at = False, time.monotonic()
-            self.store.save()
-            self.persist()
+        offcycle.save_manifest(self, now)
 
     def persist(self) -> None:
         """Hand the queued .generations/ writes to the validator process (off the cycle)."""

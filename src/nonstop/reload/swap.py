@@ -8,7 +8,7 @@ commit:  migrate memory (all cells, or none when a migrate raises), then bind th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -33,6 +33,7 @@ class Prepared:
     modules: dict[str, ModuleType]
     versioned: dict[str, str]
     numbers: dict[str, int]
+    instances: dict[str, tuple[type, dict[str, Any], Any]] = field(default_factory=dict)  # slot -> cls, params, obj
 
 
 def state_version(module: ModuleType) -> int:

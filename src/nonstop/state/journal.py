@@ -255,6 +255,7 @@ class Journal:
                                   "sha256, loaded_at) VALUES (?,?,?,?,?)",
                                   (self._sid, entry["name"], int(gen["generation"]), str(gen["hash"]),
                                    float(gen["loaded_at"])))
+        self.commit()  # the engine calls this between cycles, after the cycle's own commit
 
     def close(self) -> None:
         if self.conn is None:

@@ -20,7 +20,7 @@ class JournalLike(Protocol):
         """A control revision the engine applied."""
 
     def strategy_generations(self, strategies: Iterable[dict[str, Any]]) -> None:
-        """The registry's status entries, given when a generation changed."""
+        """The registry's status entries, given (between cycles) when a generation changed; committed at once."""
 
     def close(self) -> None: ...
 
