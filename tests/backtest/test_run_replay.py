@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -23,3 +24,20 @@ def test_replay_without_data_is_one_line(data_home: Path) -> None:
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--data" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_the_bot_stops_when_the_recorded_data_ends(data_home: Path, sim_file: Path) -> None:
+    """No --duration (a year by default): the run ends with the file, its summary line last, exit 0."""
+    with gzip.open(sim_file, "rt") as handle:
+        lines = handle.read().splitlines()
+    start, last = json.loads(lines[0])["start_time"], json.loads(lines[-1])["end"]["last_t"]
+    proc = run_cli("run", "--home", str(data_home), "--venue", "replay", "--data", str(sim_file), "--speed", "max",
+                   timeout=120, check=True)
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert summary.startswith("summary: cycles=") and "venue=replay" in summary
+    cycles = int(summary.split()[1].removeprefix("cycles="))
+    # Every frame is released (one cycle a second up to the last one), then the run stops at once
+    # (a few more cycles only while an order of ours is still on its way).
+    assert int(last - start) + 1 <= cycles <= int(last - start) + 3, summary
+    status = json.loads((data_home / "status.json").read_text())
+    assert status["heartbeat"]["cycle"] == cycles

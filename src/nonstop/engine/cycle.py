@@ -15,7 +15,7 @@ from typing import Any
 from nonstop.control.schema import ControlDoc, Mode
 from nonstop.control.watcher import ControlWatcher
 from nonstop.engine.clock import Clock
-from nonstop.engine.decide import SlotRuntime, build_context, run_decide
+from nonstop.engine.decide import SlotRuntime, build_context, run_decide, slot_params
 from nonstop.engine.gate import Exposure, Refusal, gate
 from nonstop.engine.indicators import IndicatorEngine
 from nonstop.engine.market_data import MarketData
@@ -124,13 +124,17 @@ class Engine:
             self.recover(self, self._fills_step)
         next_at = self.clock.now()
         with self.collector.deferred():  # garbage is collected between cycles, not inside one (engine/slack.py)
-            while next_at < end and not self.stop_requested:
+            while next_at < end and not self.stop_requested and not self._venue_done():
                 self.clock.wait_until(next_at)
                 self.step()
                 self.between_cycles()
                 next_at += self.period
         if self.status_sink is not None:
             self.status_sink.publish(self, final=True)
+
+    def _venue_done(self) -> bool:
+        """A venue that can run out (a replay at the end of its data) ends the run: nothing more can happen."""
+        return bool(self.cycle and getattr(self.venue, "done", False))
 
     def rate_limit_status(self) -> dict[str, dict[str, float]]:
         return self.throttle.status(self.clock.now())
@@ -209,7 +213,7 @@ class Engine:
         if market is None:
             rt.last_decision = "no market listed"
             return 0
-        params = {**cfg.params, **self.control.doc.slot_params.get(cfg.id, {})}
+        params = slot_params(rt, self.control.doc)  # remade only when the control changes
         t0 = time.perf_counter_ns()
         try:
             strategy = self.registry.instance(cfg, params)

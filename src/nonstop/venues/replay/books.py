@@ -8,7 +8,7 @@ the `Level` objects of every book would cost more than the rest of the replay to
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from nonstop.venues.base import Book, Level
 
@@ -24,19 +24,19 @@ def parse_levels(text: str) -> tuple[Level, ...]:
 
 class LazyBook(Book):
     __slots__ = ("_raw",)
-    _raw: tuple[str, str]
+    _raw: Sequence[Any]  # a recorded `B` row [token, ts, bids, asks]: the level strings are [2] and [3]
 
     def __init__(self, token_id: str, raw_bids: str, raw_asks: str, ts: float) -> None:
         object.__setattr__(self, "token_id", token_id)
         object.__setattr__(self, "ts", ts)
-        object.__setattr__(self, "_raw", (raw_bids, raw_asks))
+        object.__setattr__(self, "_raw", (token_id, ts, raw_bids, raw_asks))
 
     @property  # type: ignore[override]
     def bids(self) -> tuple[Level, ...]:
         try:
             return _BIDS.__get__(self)  # type: ignore[no-any-return]
         except AttributeError:
-            levels = parse_levels(self._raw[0])
+            levels = parse_levels(self._raw[2])
             _BIDS.__set__(self, levels)
             return levels
 
@@ -45,7 +45,7 @@ class LazyBook(Book):
         try:
             return _ASKS.__get__(self)  # type: ignore[no-any-return]
         except AttributeError:
-            levels = parse_levels(self._raw[1])
+            levels = parse_levels(self._raw[3])
             _ASKS.__set__(self, levels)
             return levels
 

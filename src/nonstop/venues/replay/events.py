@@ -66,7 +66,7 @@ def book_updates(rows: Any, u: Any = _UPDATE, s: tuple[Any, ...] = _LAZY) -> lis
     s0, s1, s2 = s
     for row in rows:
         book = _new(LazyBook)
-        s0(book, row[0]), s1(book, row[1]), s2(book, (row[2], row[3]))
+        s0(book, row[0]), s1(book, row[1]), s2(book, row)
         ev = _new(BookUpdate)
         u(ev, book)
         out.append(ev)

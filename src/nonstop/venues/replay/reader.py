@@ -26,11 +26,12 @@ try:
 except ImportError:  # pragma: no cover
     _inflate = zlib
 _INFLATE_ERRORS: tuple[type[BaseException], ...] = (zlib.error, _inflate.error)
-_LOADS: Callable[[bytes], Any]
+_LOADS: Callable[[Any], Any]  # bytes, or a memoryview of them (orjson; json gets bytes)
 try:
     from orjson import loads as _LOADS
 except ImportError:  # pragma: no cover
-    _LOADS = json.loads
+    def _LOADS(line: Any) -> Any:
+        return json.loads(bytes(line))
 
 _CHUNK = 1 << 20
 
@@ -64,7 +65,8 @@ class MarketDataReader:
         return UserError(f"--data: {self.path} is not a readable nonstop market-data file ({why}); "
                          f"re-record it or convert it again")
 
-    def _iter_lines(self) -> Iterator[bytes]:
+    def _iter_lines(self) -> Iterator[bytes | memoryview]:
+        """The lines, as views into the inflated chunk (no copy: orjson parses a view as it is)."""
         inflater = _inflate.decompressobj(16 + zlib.MAX_WBITS)
         rest = b""
         with open(self.path, "rb") as raw:
@@ -81,9 +83,18 @@ class MarketDataReader:
                     raise self._corrupt("trailing bytes after the gzip stream")
                 if not data:
                     continue
-                lines = (rest + data).split(b"\n")
-                rest = lines.pop()
-                yield from lines
+                find, start = data.find, 0
+                if rest:  # the line cut by the previous chunk's end
+                    start = find(b"\n") + 1
+                    if not start:
+                        rest += data
+                        continue
+                    yield rest + data[:start - 1]
+                view = memoryview(data)
+                while (end := find(b"\n", start)) >= 0:
+                    yield view[start:end]
+                    start = end + 1
+                rest = data[start:]
         if not inflater.eof:
             raise self._corrupt("the gzip stream is truncated")
         if rest:
@@ -92,7 +103,7 @@ class MarketDataReader:
     def _next_line(self) -> bytes | None:
         for line in self._lines:
             if line:
-                return line
+                return bytes(line)
         return None
 
     def frames_iter(self) -> Iterator[dict[str, Any]]:
@@ -103,11 +114,11 @@ class MarketDataReader:
                 try:
                     frame = _LOADS(line)
                 except ValueError:  # JSON orjson does not take (an integer past 64 bits): the standard parser
-                    frame = json.loads(line)
+                    frame = json.loads(bytes(line))
                 t = frame["t"]
             except (ValueError, KeyError, TypeError):
-                if line.startswith(b'{"end"'):
-                    self._check_end(line)
+                if bytes(line[:6]) == b'{"end"':
+                    self._check_end(bytes(line))
                     return
                 raise self._corrupt(f"line {self.frames + 2} is not a frame") from None
             if t < last_t:
@@ -124,8 +135,8 @@ class MarketDataReader:
             raise self._corrupt("its end line is damaged") from None
         if end.get("frames") != self.frames:
             raise self._corrupt(f"the end line counts {end.get('frames')} frames, {self.frames} were read")
-        for line in self._lines:
-            if line:
+        for rest in self._lines:
+            if rest:
                 raise self._corrupt("data after the end line")
 
     @property

@@ -79,6 +79,7 @@ class ReplayVenue:
             self._ingest(frame, out, trading, changed, resolved)
             frame = next(frames, None)
         self._next = frame
+        self.ladders.latest.update(changed)
         trading += self.account.advance(now)
         watched = self.account.watched
         if not watched:  # the common case: every changed book goes out as recorded
@@ -164,9 +165,7 @@ class ReplayVenue:
         if rows:
             n += len(rows)
             self.books_read += len(rows)
-            latest = dict(zip(map(_FIRST, rows), rows))
-            self.ladders.latest.update(latest)
-            changed.update(latest)
+            changed.update(zip(map(_FIRST, rows), rows))  # the latest book of each token (ladders: after the frames)
             watched = self.account.watched_up
             if watched:
                 for row in rows:
