@@ -1,12 +1,13 @@
 """Replay throughput: `python bench/replay.py [--minutes M] [--slots 16] [--data FILE]`.
 
 Converts M minutes of the simulator (6 assets, 5m + 15m, books at every 50 ms bucket where they
-change) into a market-data file, then replays it through the real engine (`build_engine`,
-`Engine.step`, `--speed max`) with N late-window-snipe slots, pinned to one core. Counts the book
-and trade events read from the file per second (issue 8's target: >= 500 000 with 16 slots).
-Also reports the venue alone (poll loop, no engine) so the engine's share is visible. Rates are
-per CPU second of the process (the machine may be shared); wall-clock figures are printed too.
-Last line: one JSON object.
+change) into a market-data file, then replays it through the real engine as `nonstop backtest`
+does (a scratch copy of a home with N late-window-snipe slots, `build_engine`, `--speed max`, and
+the backtest's `drive`: `Engine.step` then `Engine.between_cycles` each cycle), pinned to one
+core. Counts the book and trade events read from the file per second (issue 8's target:
+>= 500 000 with 16 slots). Also reports the venue alone (poll loop, no engine) so the engine's
+share is visible. Rates are per CPU second of the process (the machine may be shared); wall-clock
+figures are printed too. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from nonstop.backtest.runner import drive, prepare_home
 from nonstop.engine.build import RunOptions, build_engine
 from nonstop.home.init import init_home
 from nonstop.home.paths import Home
@@ -64,16 +66,13 @@ def main() -> None:
                   f"{path.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
         home = init_home(Path(tmp) / "home", seed=args.seed)
         snipe_slots(home, args.slots)
-        engine = build_engine(home, RunOptions(venue="replay", speed=None, data=[str(path)],
+        work = Home(Path(tmp) / "run")
+        prepare_home(home, work, {})  # the backtest's scratch copy
+        engine = build_engine(work, RunOptions(venue="replay", speed=None, data=[str(path)],
                                                status_min_interval_s=1.0))
         venue = engine.venue
         t0, c0 = time.perf_counter(), time.process_time()
-        venue.start(engine.clock.now())
-        next_at = engine.clock.now()
-        while not (engine.cycle and venue.done):
-            engine.clock.wait_until(next_at)
-            engine.step()
-            next_at += engine.period
+        drive(engine, None)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         engine.close()
         alone_s, alone_events = venue_only(path)

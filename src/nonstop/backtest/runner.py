@@ -7,6 +7,7 @@ share a file and the user's home is never written. Venue time runs as fast as th
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -52,27 +53,36 @@ def prepare_home(src: Home, dst: Home, slot_params: dict[str, dict[str, Any]]) -
         merged.setdefault(slot, {}).update(values)
     doc = doc.model_copy(update={"mode": Mode.ACTIVE, "slot_params": merged})
     atomic_write_text(dst.control, doc.model_dump_json(indent=2) + "\n")
+    # Written once, before the run, and never again: dated back, so that the control watcher does not
+    # take it for a file still being written and re-read it every cycle of the run's first two seconds
+    # (control/watcher.py, RACY_S), a cost that a replay going at thousands of cycles a second would feel.
+    past = time.time() - 10.0
+    os.utime(dst.control, (past, past))
 
 
 def drive(engine: Any, sim_seconds: float | None, progress: Progress | None = None) -> None:
-    """Step the engine: for `sim_seconds` of venue time, or until the replay venue has nothing left."""
+    """Step the engine as `Engine.run` does (each cycle, then the work between cycles, the garbage
+    collector deferred to there): for `sim_seconds` of venue time, or until the replay venue has
+    nothing left."""
     clock, venue = engine.clock, engine.venue
     start = clock.now()
     venue.start(start)
     next_at, cycles = start, 0
     end = start + sim_seconds if sim_seconds is not None else None
-    while True:
-        if end is not None:
-            if next_at >= end:
+    with engine.collector.deferred():
+        while True:
+            if end is not None:
+                if next_at >= end:
+                    break
+            elif cycles and venue.done:
                 break
-        elif cycles and venue.done:
-            break
-        clock.wait_until(next_at)
-        engine.step()
-        next_at += engine.period
-        cycles += 1
-        if progress is not None and cycles % _PROGRESS_EVERY == 0:
-            progress((next_at - start) / (end - start) if end is not None else venue.progress)
+            clock.wait_until(next_at)
+            engine.step()
+            engine.between_cycles()
+            next_at += engine.period
+            cycles += 1
+            if progress is not None and cycles % _PROGRESS_EVERY == 0:
+                progress((next_at - start) / (end - start) if end is not None else venue.progress)
     if progress is not None:
         progress(1.0)
 
