@@ -17,6 +17,7 @@ _KEEP = 900  # seconds of spot history
 
 
 _SIGMA_N = 300  # returns in the realised-volatility estimate
+_LAGS = tuple((lag, f"ret_{lag}s", -1 - lag) for lag in (10, 30, 60))  # the returns offered, with their names
 
 
 class _RollingVar:
@@ -90,9 +91,10 @@ class IndicatorEngine:
         if key not in self._window_open and now_ts >= window_start:
             self._window_open[key] = spot
         out: dict[str, float] = {"spot": spot}
-        for lag in (10, 30, 60):
-            if len(hist) > lag:
-                out[f"ret_{lag}s"] = spot / hist[-1 - lag][1] - 1.0
+        n = len(hist)
+        for lag, name, back in _LAGS:
+            if n > lag:
+                out[name] = spot / hist[back][1] - 1.0
         out["sigma_1s"] = self._rets[asset].std()
         if oracle is not None:
             out["basis"] = spot - oracle

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from nonstop.venues.base import Book, Level
+from nonstop.venues.sim.ladders import make_level
 
 _BIDS = Book.__dict__["bids"]  # the slot descriptors of Book, shadowed below by properties
 _ASKS = Book.__dict__["asks"]
@@ -19,7 +20,12 @@ _ASKS = Book.__dict__["asks"]
 def parse_levels(text: str) -> tuple[Level, ...]:
     if not text:
         return ()
-    return tuple(Level(float(p), float(s)) for p, s in (item.split(":") for item in text.split(",")))
+    return tuple([make_level(float(p), float(s)) for p, s in (item.split(":") for item in text.split(","))])
+
+
+def _first_price(text: str) -> float | None:
+    """The first level's price, as parse_levels would give it, without parsing the others."""
+    return float(text[:text.find(":")]) if text else None
 
 
 class LazyBook(Book):
@@ -48,6 +54,34 @@ class LazyBook(Book):
             levels = parse_levels(self._raw[3])
             _ASKS.__set__(self, levels)
             return levels
+
+    # The touch alone is what most readers want (a strategy's ask, the gate's price): read from the
+    # string while the levels are not parsed, the same float the parsed first level would hold.
+    @property
+    def best_bid(self) -> float | None:
+        try:
+            bids = _BIDS.__get__(self)
+        except AttributeError:
+            return _first_price(self._raw[2])
+        return bids[0].price if bids else None  # type: ignore[no-any-return]
+
+    @property
+    def best_ask(self) -> float | None:
+        try:
+            asks = _ASKS.__get__(self)
+        except AttributeError:
+            return _first_price(self._raw[3])
+        return asks[0].price if asks else None  # type: ignore[no-any-return]
+
+    @property
+    def mid(self) -> float | None:
+        bid, ask = self.best_bid, self.best_ask
+        return (bid + ask) / 2.0 if bid is not None and ask is not None else None
+
+    @property
+    def spread(self) -> float | None:
+        bid, ask = self.best_bid, self.best_ask
+        return ask - bid if bid is not None and ask is not None else None
 
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, Book):
