@@ -15,7 +15,7 @@ from typing import Any
 from nonstop.control.schema import ControlDoc, Mode
 from nonstop.control.watcher import ControlWatcher
 from nonstop.engine.clock import Clock
-from nonstop.engine.decide import SlotRuntime, build_context, run_decide, slot_params
+from nonstop.engine.decide import SlotRuntime, build_context, run_decide, slot_params, windows_step
 from nonstop.engine.gate import Exposure, Refusal, gate
 from nonstop.engine.indicators import IndicatorEngine
 from nonstop.engine.market_data import MarketData
@@ -194,15 +194,7 @@ class Engine:
                 self.throttle.cancel(record.request.client_id, now)
 
     def _windows_step(self, now: float) -> None:
-        toggles = self.control.doc.toggles
-        for rt in self.slots:
-            cfg = rt.config
-            market = self.data.current_market(cfg.asset, cfg.timeframe, now)
-            if rt.market is not None and (market is None or market.slug != rt.market.slug):
-                rt.armed.pop(rt.market.slug, None)
-                self.indicators.end_window(cfg.asset, cfg.timeframe, rt.market.start)
-            rt.market = market
-            rt.enabled = toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)
+        windows_step(self.slots, self.data, self.indicators, self.control.doc.toggles, now)  # engine/decide.py
 
     def _decide_and_route(self, now: float, rt: SlotRuntime) -> int:
         cfg = rt.config

@@ -41,6 +41,7 @@ class SlotRuntime:
     params_of: Any = None
     params: dict[str, Any] = field(default_factory=dict)
     params_view: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    toggles_of: Any = None  # the control toggles `enabled` was read from
 
 
 def slot_params(rt: SlotRuntime, control: Any) -> dict[str, Any]:
@@ -50,6 +51,24 @@ def slot_params(rt: SlotRuntime, control: Any) -> dict[str, Any]:
         rt.params_view = MappingProxyType(rt.params)
         rt.params_of = control
     return rt.params
+
+
+def windows_step(slots: list[SlotRuntime], data: MarketData, ind: IndicatorEngine, toggles: Any, now: float) -> None:
+    """Step 4: each slot's current market, rebuilt from market data and the clock; a window left
+    behind drops its armed mark and its indicator scope. Whether control lets the slot decide is
+    re-read only when the toggles in force change (a new control document)."""
+    current = data.current_market
+    for rt in slots:
+        cfg = rt.config
+        market = current(cfg.asset, cfg.timeframe, now)
+        old = rt.market
+        if old is not None and old is not market and (market is None or market.slug != old.slug):
+            rt.armed.pop(old.slug, None)
+            ind.end_window(cfg.asset, cfg.timeframe, old.start)
+        rt.market = market
+        if rt.toggles_of is not toggles:
+            rt.enabled = toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)
+            rt.toggles_of = toggles
 
 
 _NO_POSITION = PositionView()
