@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import run_cli
@@ -41,3 +44,21 @@ def test_the_bot_stops_when_the_recorded_data_ends(data_home: Path, sim_file: Pa
     assert int(last - start) + 1 <= cycles <= int(last - start) + 3, summary
     status = json.loads((data_home / "status.json").read_text())
     assert status["heartbeat"]["cycle"] == cycles
+
+
+def test_the_replay_reads_the_same_without_its_fast_parsers(data_home: Path, sim_file: Path, tmp_path: Path) -> None:
+    """isal and orjson only make reading faster: with both missing (the standard library's zlib
+    and json then) the same file gives the same run."""
+    blocked = tmp_path / "blocked"
+    (blocked / "isal").mkdir(parents=True)
+    (blocked / "isal" / "__init__.py").write_text("raise ImportError('isal blocked by the test')\n")
+    (blocked / "orjson.py").write_text("raise ImportError('orjson blocked by the test')\n")
+    args = ("run", "--home", str(data_home), "--venue", "replay", "--data", str(sim_file), "--speed", "max")
+    env = {"PYTHONPATH": str(blocked)}
+    which = subprocess.run([sys.executable, "-c", "import nonstop.venues.replay.reader as r; "
+                            "print(r._inflate.__name__, r._LOADS.__module__)"],
+                           capture_output=True, text=True, env={**os.environ, **env}, check=True)
+    assert which.stdout.split() == ["zlib", "nonstop.venues.replay.reader"]  # the fallbacks are what runs
+    fast = run_cli(*args, check=True).stdout.strip().splitlines()[-1]
+    slow = run_cli(*args, check=True, env=env).stdout.strip().splitlines()[-1]
+    assert slow == fast and "trades=" in fast

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import atexit
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
+from nonstop.engine.context import LazyContext, build_context, settle
 from nonstop.engine.indicators import IndicatorEngine
 from nonstop.engine.market_data import MarketData
-from nonstop.engine.memory import MemoryStore
 from nonstop.home.config import SlotConfig
 from nonstop.markets import MarketInfo
-from nonstop.state.positions import PositionManager
-from nonstop.strategy import Context, Intent, PositionView, WindowView
-from nonstop.venues.base import Book
+from nonstop.strategy import Context, Intent
+
+__all__ = ["SlotRuntime", "slot_params", "windows_step", "build_context", "run_decide", "DecideOverrun", "LazyContext"]
 
 
 @dataclass
@@ -42,6 +43,7 @@ class SlotRuntime:
     params: dict[str, Any] = field(default_factory=dict)
     params_view: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     toggles_of: Any = None  # the control toggles `enabled` was read from
+    ctx: Any = None  # the Context of its last decide (engine/context.py may refill it in place)
 
 
 def slot_params(rt: SlotRuntime, control: Any) -> dict[str, Any]:
@@ -69,110 +71,6 @@ def windows_step(slots: list[SlotRuntime], data: MarketData, ind: IndicatorEngin
         if rt.toggles_of is not toggles:
             rt.enabled = toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)
             rt.toggles_of = toggles
-
-
-_NO_POSITION = PositionView()
-
-
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...]:
-    """The slot descriptors' setters of a frozen slotted dataclass: filling an instance through them
-    skips the generated __init__ (one `object.__setattr__` per field), a third of the cost."""
-    return tuple(cls.__dict__[name].__set__ for name in names)
-
-
-_W_SET = _slot_setters(WindowView, ("slug", "start", "end", "seconds_left", "price_to_beat", "armed", "fired"))
-
-
-def _window(slug: str, start: int, end: int, left: float, ptb: float | None, armed: bool, fired: bool,
-            _new: Any = object.__new__, _s: tuple[Any, ...] = _W_SET) -> WindowView:
-    w = _new(WindowView)
-    _s[0](w, slug), _s[1](w, start), _s[2](w, end), _s[3](w, left), _s[4](w, ptb), _s[5](w, armed), _s[6](w, fired)
-    return w
-
-
-class LazyContext(Context):
-    """A Context whose costlier fields are computed on their first read, from the engine's state of
-    this cycle: `twap`, `indicators`, `up_book`, `down_book`, `position`. Most decides read a few
-    fields and return (a snipe looks at its books only in a window's last seconds), and building
-    every field for 16 slots each cycle was most of the engine's own time.
-
-    A field left unset in the slots makes Python call `__getattr__`, which fills it; later reads
-    are plain slot reads. Every read during decide() and the egress gate sees what an eager
-    Context would have held: the state they come from does not change before the slot is routed
-    (and `run_decide` fills what is left before routing). `dataclasses.replace`, `repr`, `==`
-    among LazyContexts and pickling read every field, so they see a whole Context.
-    """
-
-    __slots__ = ("_src",)
-    _src: tuple[Any, ...]  # (market, data, indicators, positions, slot id): where the lazy fields come from
-
-    def __getattr__(self, name: str) -> Any:
-        fill = _LAZY.get(name)
-        if fill is None:
-            raise AttributeError(f"'Context' object has no attribute {name!r}")
-        value = fill(self, *self._src)
-        _C_SET_BY_NAME[name](self, value)
-        return value
-
-    def _settle(self) -> None:
-        """Compute every field not read yet (before the gate routes the intents: state moves then)."""
-        for name in _LAZY:
-            getattr(self, name)
-
-
-def _twap(ctx: Context, m: MarketInfo, data: MarketData, ind: IndicatorEngine, pm: PositionManager,
-          slot_id: str) -> float | None:
-    return data.twap(ctx.asset, ctx.now, m.twap_lookback_s)
-
-
-def _indicators(ctx: Context, m: MarketInfo, data: MarketData, ind: IndicatorEngine, pm: PositionManager,
-                slot_id: str) -> Mapping[str, float]:
-    return ind.values(ctx.asset, ctx.timeframe, m.start, ctx.oracle)
-
-
-def _up_book(ctx: Context, m: MarketInfo, data: MarketData, *_: Any) -> Book | None:
-    return data.books.get(m.up_token)
-
-
-def _down_book(ctx: Context, m: MarketInfo, data: MarketData, *_: Any) -> Book | None:
-    return data.books.get(m.down_token)
-
-
-def _position(ctx: Context, m: MarketInfo, data: MarketData, ind: IndicatorEngine, pm: PositionManager,
-              slot_id: str) -> PositionView:
-    pos = pm.position(slot_id, m.slug)
-    if pos is None:
-        return _NO_POSITION
-    return PositionView(pos.up_shares, pos.down_shares, pos.cost, len(pm.open_orders(slot_id)))
-
-
-_LAZY: dict[str, Callable[..., Any]] = {"twap": _twap, "indicators": _indicators, "up_book": _up_book, "down_book": _down_book,
-         "position": _position}
-_C_NAMES = ("now", "slot_id", "asset", "timeframe", "window", "spot", "oracle", "memory", "params", "fee_rate",
-            "fee_exponent")
-_C_SET = _slot_setters(Context, _C_NAMES)
-_C_SET_BY_NAME = {name: Context.__dict__[name].__set__ for name in Context.__dataclass_fields__}
-_SRC_SET = LazyContext.__dict__["_src"].__set__
-
-
-def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketData, ind: IndicatorEngine,
-                  positions: PositionManager, memory: MemoryStore, params: dict[str, Any],
-                  state_version: int, _new: Any = object.__new__, _s: tuple[Any, ...] = _C_SET) -> Context:
-    cfg = rt.config
-    slot_id, asset, slug = cfg.id, cfg.asset, market.slug
-    # The window's opening spot is noted when a slot first looks at the window (as when every
-    # Context computed its indicators), whether or not this strategy reads them.
-    ind.note_window(asset, cfg.timeframe, market.start)
-    ctx = _new(LazyContext)
-    _s[0](ctx, now), _s[1](ctx, slot_id), _s[2](ctx, asset), _s[3](ctx, cfg.timeframe)
-    _s[4](ctx, _window(slug, market.start, market.end, market.end - now, market.price_to_beat, slug in rt.armed,
-                       positions.fired(slot_id, slug)))
-    _s[5](ctx, data.spot.get(asset)), _s[6](ctx, data.oracle_last(asset))
-    _s[7](ctx, memory.cell(slot_id, slug, state_version).data)
-    _s[8](ctx, rt.params_view if params is rt.params else MappingProxyType(params))
-    _s[9](ctx, market.fee_rate), _s[10](ctx, market.fee_exponent)
-    _SRC_SET(ctx, (market, data, ind, positions, slot_id))
-    return ctx
 
 
 class DecideOverrun(Exception):
@@ -229,6 +127,7 @@ class _Watchdog:
 _watchdog = _Watchdog()
 _get_ident = threading.get_ident
 _clock_ns = time.perf_counter_ns
+_refs = sys.getrefcount
 
 
 def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | None = None) -> list[Intent]:
@@ -239,9 +138,10 @@ def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | N
     (see `_Watchdog`). Limits: only in the main thread (where Python runs signal handlers); the
     alarm counts CPU time, so a decide blocked in a system call (a sleep) is not interrupted; a
     strategy stuck inside one long C call holding the GIL is interrupted only when it returns.
-    A LazyContext is settled before the intents go to the gate (see LazyContext).
+    A LazyContext is settled before the intents go to the gate (engine/context.py).
     """
     wd = _watchdog
+    held = _refs(ctx)
     t0 = _clock_ns()
     try:  # the alarm may land anywhere in here, even just after decide returned: all of it converts
         try:
@@ -260,6 +160,8 @@ def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | N
         raise overrun.with_traceback(alarm.__traceback__) from None
     finally:
         rt.decide_ms = (_clock_ns() - t0) / 1e6
+    if _refs(ctx) > held:  # the strategy kept its Context: what it reads later must be this cycle's
+        settle(ctx)
     if result is None:
         return []
     intents = list(result)
@@ -268,6 +170,5 @@ def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | N
     for item in intents:
         if not isinstance(item, Intent):
             raise TypeError(f"decide() returned {type(item).__name__}, expected Intent")
-    if type(ctx) is LazyContext:
-        ctx._settle()
+    settle(ctx)  # a LazyContext's fields are all filled before the gate routes the intents
     return intents
