@@ -25,7 +25,8 @@ two strategy modules), a changed constant written into a strategy file over and 
   late_periods = periods that began more than one period late (a busy machine).
 - rss: the bot's RSS after --rss-reloads reloads at --speed max minus before (after gc), full
   engine cycles with the venue clock held still, so that what grows is not the simulator's
-  cache of generated market data (it grows ~2.4 MB per 1000 cycles of advancing venue time).
+  cache of generated market data (it grows ~2.4 MB per 1000 cycles of advancing venue time);
+  only while a reload is deferred by an order in flight does venue time advance, until it settles.
 - restart: `nonstop run` of the same home stopped (SIGTERM) and started again, until the
   new process has published a cycle with its positions recovered from the journal.
 Targets (issue 4): pause p99 < 0.5 ms, edit->live <= 1 cycle after stability, scan < 20 us
@@ -208,7 +209,7 @@ def rss_phase(run: Run, reloads: int) -> dict:
     reg.scanner.settle_s = 0.0  # as fast as the validator goes: two observations are enough here
     worker = reg.validator.pid
     gc.collect()
-    gaps = 0
+    gaps = advanced = 0
     before, worker_before = rss_mb(), rss_mb(worker) if worker else 0.0
     t0 = time.perf_counter()
     for i in range(reloads):
@@ -218,6 +219,9 @@ def rss_phase(run: Run, reloads: int) -> dict:
             if reg.generation(module) != gen:
                 break
             last = run.engine.cycle
+            if any("deferred" in p for p in reg.pending.get(module, [])):  # an order in flight settles only
+                run.engine.clock.wait_until(run.engine.clock.now() + run.engine.period)  # as venue time passes
+                advanced += 1
             run.engine.step()  # venue time held still: the simulator's market-data cache must not grow
             run.engine.between_cycles()
             gaps += run.engine.cycle != last + 1
@@ -226,7 +230,8 @@ def rss_phase(run: Run, reloads: int) -> dict:
     gc.collect()
     worker = reg.validator.pid
     return {"rss_growth_mb": rss_mb() - before, "worker_rss_growth_mb": (rss_mb(worker) - worker_before)
-            if worker else None, "seconds": time.perf_counter() - t0, "swaps": reg.swaps, "gaps": gaps}
+            if worker else None, "seconds": time.perf_counter() - t0, "swaps": reg.swaps, "gaps": gaps,
+            "venue_seconds_advanced": advanced}
 
 
 def restart_phase(home: Home, rounds: int = 3) -> dict:
@@ -342,6 +347,7 @@ def main() -> None:
         "watchdog_us_per_call": round(watchdog_us, 3),
         "rss_reloads": args.rss_reloads,
         "rss_phase_s": round(rss["seconds"], 1),
+        "rss_phase_venue_seconds_advanced": rss["venue_seconds_advanced"],
         "validator_rss_growth_mb_10k": None if rss["worker_rss_growth_mb"] is None
         else round(rss["worker_rss_growth_mb"], 2),
         "restart_state_recovered": restart["state_recovered"],
