@@ -7,6 +7,7 @@ share a file and the user's home is never written. Venue time runs as fast as th
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -69,20 +70,26 @@ def drive(engine: Any, sim_seconds: float | None, progress: Progress | None = No
     venue.start(start)
     next_at, cycles = start, 0
     end = start + sim_seconds if sim_seconds is not None else None
-    with engine.collector.deferred():
-        while True:
-            if end is not None:
-                if next_at >= end:
+    # What exists before the run (modules, config, the engine) lives through it: frozen, it is left
+    # out of the garbage collector's full passes, which then look only at what the run allocates.
+    gc.freeze()
+    try:
+        with engine.collector.deferred():
+            while True:
+                if end is not None:
+                    if next_at >= end:
+                        break
+                elif cycles and venue.done:
                     break
-            elif cycles and venue.done:
-                break
-            clock.wait_until(next_at)
-            engine.step()
-            engine.between_cycles()
-            next_at += engine.period
-            cycles += 1
-            if progress is not None and cycles % _PROGRESS_EVERY == 0:
-                progress((next_at - start) / (end - start) if end is not None else venue.progress)
+                clock.wait_until(next_at)
+                engine.step()
+                engine.between_cycles()
+                next_at += engine.period
+                cycles += 1
+                if progress is not None and cycles % _PROGRESS_EVERY == 0:
+                    progress((next_at - start) / (end - start) if end is not None else venue.progress)
+    finally:
+        gc.unfreeze()
     if progress is not None:
         progress(1.0)
 
