@@ -8,7 +8,7 @@ indicators build a dict). Most decides read a handful of fields and return, so:
   first read (and only then), from the engine's state of this cycle;
 - the other fields are filled through the slot descriptors (`_slot_setters`), a third of the cost;
 - a slot's Context of the previous cycle is refilled in place when nothing but the engine holds
-  it any more (`_spare`: its reference count), as CPython's own `zip` reuses its result tuple.
+  it any more (its reference count), as CPython's own `zip` reuses its result tuple.
 
 Every read during decide() and the egress gate sees what an eagerly built Context would hold:
 the state the lazy fields come from does not change before the slot is routed, and `settle`
@@ -117,47 +117,44 @@ _SRC_SET = LazyContext.__dict__["_src"].__set__
 _FILLED_SET = LazyContext.__dict__["_filled"].__set__
 
 
-def _spare(obj: Any, _refs: Callable[[Any], int] = sys.getrefcount) -> bool:
-    """Whether `obj`, passed straight from the one attribute or slot that holds it, is held by nothing else."""
-    return _refs(obj) <= _ONE_HOLDER
-
-
-def _count(obj: Any, _refs: Callable[[Any], int] = sys.getrefcount) -> int:
-    return _refs(obj)  # `_spare`'s count, from a call of the same shape
-
-
 class _Holder:
     __slots__ = ("obj",)
     obj: object
 
 
-_holder = _Holder()
-_holder.obj = object()
-# The count `_spare` sees for an object that one slot holds, measured as it is called: the counts an
-# interpreter reports for arguments differ between Python versions; a count above it is a holder more.
-_ONE_HOLDER = _count(_holder.obj)
-del _holder
+def _one_holder(holder: _Holder, _refs: Callable[[Any], int] = sys.getrefcount) -> int:
+    return _refs(holder.obj)  # the shape of build_context's checks: an attribute straight into the count
+
+
+# The count build_context sees for an object that one attribute holds, measured the way it counts
+# (interpreters differ in the counts they report for arguments); one above it is one holder more.
+_held = _Holder()
+_held.obj = object()
+_ONE_HOLDER = _one_holder(_held)
+del _held
 
 
 def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketData, ind: IndicatorEngine,
                   positions: PositionManager, memory: MemoryStore, params: dict[str, Any],
                   state_version: int, _new: Any = object.__new__, _s: tuple[Any, ...] = _C_SET,
-                  _w: tuple[Any, ...] = _W_SET) -> Context:
+                  _w: tuple[Any, ...] = _W_SET, _refs: Callable[[Any], int] = sys.getrefcount) -> Context:
     cfg = rt.config
     slot_id, asset, slug = cfg.id, cfg.asset, market.slug
     # The window's opening spot is noted when a slot first looks at the window (as when every
-    # Context computed its indicators), whether or not this strategy reads them.
-    ind.note_window(asset, cfg.timeframe, market.start)
+    # Context computed its indicators), whether or not this strategy reads them; once noted, it
+    # stays until the window is left (all slots of an asset and timeframe leave it together).
+    if rt.noted is not market and ind.note_window(asset, cfg.timeframe, market.start):
+        rt.noted = market
     armed, fired = slug in rt.armed, positions.fired(slot_id, slug)
     view = rt.params_view if params is rt.params else MappingProxyType(params)
     cell = memory.cell(slot_id, slug, state_version).data
-    if rt.ctx is not None and _spare(rt.ctx) and rt.ctx._src[0] is market:
-        ctx = rt.ctx  # last cycle's, same window, held by nobody else: refilled in place
+    if rt.ctx is not None and _refs(rt.ctx) <= _ONE_HOLDER and rt.ctx._src[0] is market:
+        ctx = rt.ctx  # last cycle's, same window, held by nobody but the slot: refilled in place
         if ctx._filled:
             for name in ctx._filled:
                 _C_DEL_BY_NAME[name](ctx)
             ctx._filled.clear()
-        if _spare(ctx.window):
+        if _refs(ctx.window) <= _ONE_HOLDER:  # nor its window by anybody but the Context
             w = ctx.window
             _w[3](w, market.end - now), _w[5](w, armed), _w[6](w, fired)
         else:

@@ -44,6 +44,7 @@ class SlotRuntime:
     params_view: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     toggles_of: Any = None  # the control toggles `enabled` was read from
     ctx: Any = None  # the Context of its last decide (engine/context.py may refill it in place)
+    noted: Any = None  # the market whose window's opening spot is known to be noted
 
 
 def slot_params(rt: SlotRuntime, control: Any) -> dict[str, Any]:

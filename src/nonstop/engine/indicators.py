@@ -64,15 +64,18 @@ class IndicatorEngine:
                 self._rets[tick.asset].push(_log(price / last))
         hist.append((tick.ts, tick.price))
 
-    def note_window(self, asset: str, timeframe: str, window_start: int) -> None:
+    def note_window(self, asset: str, timeframe: str, window_start: int) -> bool:
         """Note the window's opening spot: the latest spot once it is at or after the window's start.
         Called when a slot looks at its window, so that the value does not depend on whether (or
-        when) a strategy reads its indicators; `values` would note the same."""
+        when) a strategy reads its indicators; `values` would note the same. True once noted."""
         key = (asset, timeframe, window_start)
-        if key not in self._window_open:
-            hist = self._spot.get(asset)
-            if hist and hist[-1][0] >= window_start:
-                self._window_open[key] = hist[-1][1]
+        if key in self._window_open:
+            return True
+        hist = self._spot.get(asset)
+        if hist and hist[-1][0] >= window_start:
+            self._window_open[key] = hist[-1][1]
+            return True
+        return False
 
     def values(self, asset: str, timeframe: str, window_start: int, oracle: float | None) -> Mapping[str, float]:
         """A read-only snapshot, shared by every slot on the same asset and window this cycle."""
