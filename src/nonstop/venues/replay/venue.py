@@ -6,9 +6,11 @@ books instead of the sim's market makers, so the fee, the order latency, the tak
 minimum size, the tick grid and the recovery of liquidity we took are the sim's rules exactly.
 
 Speed: books are conflated per poll (the engine keeps only the latest book of a token, so only
-that one is released) and decoded on first use (`LazyBook`); every record is still read and counted. Markets with orders of ours
-are "watched": their every book is kept for matching, and the book the engine sees is the
-recorded one minus our own takes plus our resting orders, as in the sim.
+that one is released) and decoded on first use (`LazyBook`); every record is still read and
+counted. The file is inflated and parsed by fast libraries (reader.py) and events are built
+through their slots (events.py). Markets with orders of ours are "watched": their every book is
+kept for matching, and the book the engine sees is the recorded one minus our own takes plus our
+resting orders, as in the sim.
 """
 
 from __future__ import annotations
