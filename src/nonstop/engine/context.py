@@ -74,6 +74,9 @@ class LazyContext(Context):
         self._filled.append(name)
         return value
 
+    def __repr__(self) -> str:  # what a strategy prints is a Context
+        return "Context" + super().__repr__().removeprefix(type(self).__qualname__)
+
 
 def settle(ctx: Context) -> None:
     """Fill every lazy field not read yet: before the gate routes intents (the state moves then)."""
