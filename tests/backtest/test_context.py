@@ -57,7 +57,7 @@ class Keeper:
 
 
 class Replacer:
-    """dataclasses.replace and == on the Context it is given, every cycle."""
+    """dataclasses.replace, == and repr on the Context it is given, every cycle."""
 
     def __init__(self, params):
         pass
@@ -67,6 +67,8 @@ class Replacer:
         twin = dataclasses.replace(ctx, spot=ctx.spot)
         if twin != ctx or view(twin) != SEEN[(ctx.now, ctx.asset)]:
             raise AssertionError("a replaced Context differs")
+        if not repr(ctx).startswith("Context(now="):
+            raise AssertionError(f"a Context prints as {repr(ctx)[:20]}")
         return [Intent.arm("ok")] if ctx.now % 7 == 0 else []
 '''
 
