@@ -67,7 +67,7 @@ class Engine:
         self.positions = positions or PositionManager(config.engine.starting_cash)
         self.throttle = throttle or OrderThrottle(venue)  # rate-limit budgets between the engine and the venue
         self.recover = recover  # called once after venue.start(): reconciliation (state/recovery.py)
-        self._generations: tuple[int, ...] = ()
+        self._swaps_journalled = -1  # the registry's swap count last written to the journal
         self.data = MarketData()
         self.indicators = IndicatorEngine()
         self.data.on_spot(self.indicators.on_spot)
@@ -143,9 +143,8 @@ class Engine:
         """After a cycle, in the slack of its period: work no tick waits for (engine/slack.py)."""
         t0 = time.perf_counter_ns()
         self.registry.between_cycles()
-        gens = tuple(self.registry.generation(rt.config.module) for rt in self.slots)
-        if gens != self._generations:  # a reload or rollback happened: keep the history in the journal
-            self._generations = gens
+        if self.registry.swaps != self._swaps_journalled:  # a reload or rollback happened: history to the journal
+            self._swaps_journalled = self.registry.swaps
             self.journal.strategy_generations(self.registry.status())
         self.collector.collect_due()
         self.slack_ms = (time.perf_counter_ns() - t0) / 1e6
@@ -220,8 +219,9 @@ class Engine:
             self.registry.decide_failed(cfg, exc)
             return time.perf_counter_ns() - t0
         spent = time.perf_counter_ns() - t0
-        rt.consecutive_errors = 0
-        self.registry.decide_ok(cfg)
+        if rt.consecutive_errors:  # the fault policy only hears of a success that ends a run of failures
+            rt.consecutive_errors = 0
+            self.registry.decide_ok(cfg)
         if not intents:
             return spent
         notes = []

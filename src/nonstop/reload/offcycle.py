@@ -46,7 +46,7 @@ def between_cycles(reg: "StrategyRegistry") -> None:
             reg._recheck = True
 
 
-def build_instances(reg: "StrategyRegistry", prep: swap.Prepared) -> dict[str, tuple[type, dict[str, Any], Any]]:
+def build_instances(reg: "StrategyRegistry", prep: swap.Prepared) -> dict[str, tuple[type, dict[str, Any], Any, Any]]:
     """The slots' instances of the new generation with the params in force now (`instance` checks them again
     when it is used)."""
     out = {}
@@ -54,7 +54,7 @@ def build_instances(reg: "StrategyRegistry", prep: swap.Prepared) -> dict[str, t
         if slot.module in prep.modules:
             cls = getattr(prep.modules[slot.module], slot.class_name)
             params = {**slot.params, **reg._slot_params.get(slot.id, {})}
-            out[slot.id] = (cls, dict(params), cls(dict(params)))
+            out[slot.id] = (cls, dict(params), cls(dict(params)), None)
     return out
 
 

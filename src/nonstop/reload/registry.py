@@ -80,7 +80,7 @@ class StrategyRegistry:
         self._manifest_at = 0.0
         self._rejected: set[tuple[Any, ...]] = set()
         self._jobs = itertools.count(1)
-        self._instances: dict[str, tuple[type, dict[str, Any], Any]] = {}
+        self._instances: dict[str, tuple[type, dict[str, Any], Any, Any]] = {}  # slot: cls, params, obj, params seen
         self._slot_params: dict[str, dict[str, Any]] = {}
         self._strategy_modules = {s.module for s in slots}
 
@@ -269,10 +269,10 @@ class StrategyRegistry:
     def instance(self, slot: SlotConfig, params: dict[str, Any]) -> Any:
         cls = getattr(self.live[slot.module].module, slot.class_name)  # resolved through the module every cycle
         cached = self._instances.get(slot.id)
-        if cached is not None and cached[0] is cls and cached[1] == params:
-            return cached[2]
+        if cached is not None and cached[0] is cls and (cached[3] is params or cached[1] == params):
+            return cached[2]  # the engine hands the same params object until the control changes: `is` first
         inst = cls(dict(params))
-        self._instances[slot.id] = (cls, dict(params), inst)
+        self._instances[slot.id] = (cls, dict(params), inst, params)
         return inst
 
     def generation(self, module: str) -> int:

@@ -33,7 +33,7 @@ class Prepared:
     modules: dict[str, ModuleType]
     versioned: dict[str, str]
     numbers: dict[str, int]
-    instances: dict[str, tuple[type, dict[str, Any], Any]] = field(default_factory=dict)  # slot -> cls, params, obj
+    instances: dict[str, tuple[type, dict[str, Any], Any, Any]] = field(default_factory=dict)  # see registry.instance
 
 
 def state_version(module: ModuleType) -> int:
