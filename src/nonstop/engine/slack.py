@@ -50,11 +50,12 @@ class Collector:
             return None  # automatic collection is on: it does this itself
         counts, limits = gc.get_count(), gc.get_threshold()
         due = [g for g in range(3) if limits[g] and counts[g] >= limits[g]]
+        now = time.monotonic()
+        if due and due[-1] == 2 and (now - self._full_at) * FULL_SHARE < self._full_ms / 1e3:
+            due.pop()  # a big heap: full collections spaced so they stay a small share of the time
         if not due:
             return None
-        gen, now = due[-1], time.monotonic()
-        if gen == 2 and (now - self._full_at) * FULL_SHARE < self._full_ms / 1e3:
-            gen = 1  # a big heap: full collections spaced so they stay a small share of the time
+        gen = due[-1]
         t0 = time.perf_counter_ns()
         gc.collect(gen)
         self.last_ms = (time.perf_counter_ns() - t0) / 1e6
