@@ -28,25 +28,24 @@ _LAZY = (*_setters(Book, "token_id", "ts"), *_setters(LazyBook, "_raw"))
 _SIDES = {"B": Side.BUY, "S": Side.SELL}
 
 
-def spot_ticks(rows: list[list[Any]], a: Any = _SPOT[0], p: Any = _SPOT[1], t: Any = _SPOT[2]) -> list[SpotTick]:
+def _asset_ticks(rows: list[list[Any]], cls: type, setters: tuple[Any, ...]) -> list[Any]:
+    a, p, t = setters
+    out = []
+    for asset, price, ts in rows:
+        ev: Any = _new(cls)
+        a(ev, asset), p(ev, price), t(ev, ts)
+        out.append(ev)
+    return out
+
+
+def spot_ticks(rows: list[list[Any]]) -> list[SpotTick]:
     """`S` records [asset, price, ts] as SpotTicks."""
-    out = []
-    for asset, price, ts in rows:
-        ev = _new(SpotTick)
-        a(ev, asset), p(ev, price), t(ev, ts)
-        out.append(ev)
-    return out
+    return _asset_ticks(rows, SpotTick, _SPOT)
 
 
-def oracle_ticks(rows: list[list[Any]], a: Any = _ORACLE[0], p: Any = _ORACLE[1],
-                 t: Any = _ORACLE[2]) -> list[OracleTick]:
+def oracle_ticks(rows: list[list[Any]]) -> list[OracleTick]:
     """`O` records [asset, price, ts] as OracleTicks."""
-    out = []
-    for asset, price, ts in rows:
-        ev = _new(OracleTick)
-        a(ev, asset), p(ev, price), t(ev, ts)
-        out.append(ev)
-    return out
+    return _asset_ticks(rows, OracleTick, _ORACLE)
 
 
 def trade_prints(rows: list[list[Any]], s: tuple[Any, ...] = _PRINT, sides: dict[str, Side] = _SIDES) -> list[TradePrint]:
