@@ -96,7 +96,7 @@ class Engine:
         t0 = time.perf_counter_ns()
         now = self.clock.now()
         self.cycle += 1
-        strategy_ns = 0
+        strategy_ms = 0.0
         self._control_step()                                                       # 1
         busy = self.positions.busy_slots()
         self.registry.reload_step(now, busy, self.memory)                          # 2
@@ -108,11 +108,12 @@ class Engine:
             trading += self.recover.late_resolutions(self, now)
         self.throttle.drain(now)  # orders delayed by a rate limit go first, oldest first
         self._windows_step(now)                                                    # 4
+        budget_s = self.config.engine.decide_budget_ms / 1e3
         for rt in self.slots:                                                      # 5 + 6
-            strategy_ns += self._decide_and_route(now, rt)
+            strategy_ms += self._decide_and_route(now, rt, budget_s)
         self._fills_step(trading)                                                  # 7
         self.journal.cycle_done(self.cycle, now)
-        self.timing = CycleTiming((time.perf_counter_ns() - t0) / 1e6, strategy_ns / 1e6, venue_ns / 1e6)
+        self.timing = CycleTiming((time.perf_counter_ns() - t0) / 1e6, strategy_ms, venue_ns / 1e6)
         if self.status_sink is not None:                                           # 8
             self.status_sink.publish(self)
             self.timing.total_ms = (time.perf_counter_ns() - t0) / 1e6  # the write counts in the budget
@@ -195,30 +196,31 @@ class Engine:
     def _windows_step(self, now: float) -> None:
         windows_step(self.slots, self.data, self.indicators, self.control.doc.toggles, now)  # engine/decide.py
 
-    def _decide_and_route(self, now: float, rt: SlotRuntime) -> int:
+    def _decide_and_route(self, now: float, rt: SlotRuntime, budget_s: float) -> float:
+        """The slot's decide and its intents through the gate; the ms spent inside decide()."""
         cfg = rt.config
         if not rt.enabled:
             rt.last_decision = "disabled by control"
-            return 0
+            return 0.0
         market = rt.market
         if market is None:
             rt.last_decision = "no market listed"
-            return 0
+            return 0.0
         params = slot_params(rt, self.control.doc)  # remade only when the control changes
-        t0 = time.perf_counter_ns()
+        rt.decide_ms = 0.0
         try:
             strategy = self.registry.instance(cfg, params)
             ctx = build_context(now, rt, market, self.data, self.indicators, self.positions, self.memory,
                                 params, self.registry.state_version(cfg.module))
-            intents = run_decide(strategy, ctx, rt, self.config.engine.decide_budget_ms / 1e3)
+            intents = run_decide(strategy, ctx, rt, budget_s)  # times decide() itself: rt.decide_ms
         except Exception as exc:  # a strategy's fault must not stop the other slots
             rt.errors += 1
             rt.consecutive_errors += 1
             rt.last_decision = f"error: {type(exc).__name__}: {exc}"[:200]
             self.errors.add(self.clock.wall(), f"slot {cfg.id}", rt.last_decision)
             self.registry.decide_failed(cfg, exc)
-            return time.perf_counter_ns() - t0
-        spent = time.perf_counter_ns() - t0
+            return rt.decide_ms
+        spent = rt.decide_ms
         if rt.consecutive_errors:  # the fault policy only hears of a success that ends a run of failures
             rt.consecutive_errors = 0
             self.registry.decide_ok(cfg)
