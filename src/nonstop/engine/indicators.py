@@ -67,7 +67,7 @@ class IndicatorEngine:
     def note_window(self, asset: str, timeframe: str, window_start: int) -> bool:
         """Note the window's opening spot: the latest spot once it is at or after the window's start.
         Called when a slot looks at its window, so that the value does not depend on whether (or
-        when) a strategy reads its indicators; `values` would note the same. True once noted."""
+        when) a strategy reads its indicators; `values` notes it too. True once noted."""
         key = (asset, timeframe, window_start)
         if key in self._window_open:
             return True
@@ -89,10 +89,8 @@ class IndicatorEngine:
         hist = self._spot.get(asset)
         if not hist:
             return {}
-        now_ts, spot = hist[-1]
-        key = (asset, timeframe, window_start)
-        if key not in self._window_open and now_ts >= window_start:
-            self._window_open[key] = spot
+        spot = hist[-1][1]
+        self.note_window(asset, timeframe, window_start)
         out: dict[str, float] = {"spot": spot}
         n = len(hist)
         for lag, name, back in _LAGS:
@@ -101,7 +99,7 @@ class IndicatorEngine:
         out["sigma_1s"] = self._rets[asset].std()
         if oracle is not None:
             out["basis"] = spot - oracle
-        opened = self._window_open.get(key)
+        opened = self._window_open.get((asset, timeframe, window_start))
         if opened is not None:
             out["window_open_spot"] = opened
             out["window_ret"] = spot / opened - 1.0
