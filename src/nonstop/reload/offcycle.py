@@ -53,7 +53,7 @@ def build_instances(reg: "StrategyRegistry", prep: swap.Prepared) -> dict[str, t
     for slot in reg.slots:
         if slot.module in prep.modules:
             cls = getattr(prep.modules[slot.module], slot.class_name)
-            params = {**slot.params, **reg._slot_params.get(slot.id, {})}
+            params = reg.params(slot)
             out[slot.id] = (cls, dict(params), cls(dict(params)), None)
     return out
 

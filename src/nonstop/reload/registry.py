@@ -218,8 +218,7 @@ class StrategyRegistry:
         contracts: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for slot in self.slots:
             if slot.module in unit.members:
-                params = {**slot.params, **self._slot_params.get(slot.id, {})}
-                contracts.setdefault((slot.module, slot.class_name), []).append(params)
+                contracts.setdefault((slot.module, slot.class_name), []).append(self.params(slot))
         unit.job_id = next(self._jobs)
         return make_job(unit, unit.job_id, self._folder, others, (set(self.live) if live is None else live)
                         - unit.members, tuple(Contract(m, c, tuple(p)) for (m, c), p in contracts.items()),
@@ -266,11 +265,19 @@ class StrategyRegistry:
 
     # -- what the engine calls each cycle ------------------------------------------------------------
 
+    def params(self, slot: SlotConfig) -> dict[str, Any]:
+        """A slot's parameters: nonstop.toml's under the control's slot_params (what instances are built with)."""
+        return {**slot.params, **self._slot_params.get(slot.id, {})}
+
     def instance(self, slot: SlotConfig, params: dict[str, Any]) -> Any:
         cls = getattr(self.live[slot.module].module, slot.class_name)  # resolved through the module every cycle
         cached = self._instances.get(slot.id)
-        if cached is not None and cached[0] is cls and (cached[3] is params or cached[1] == params):
-            return cached[2]  # the engine hands the same params object until the control changes: `is` first
+        if cached is not None and cached[0] is cls:
+            if cached[3] is params:  # the engine hands the same params object until the control changes
+                return cached[2]
+            if cached[1] == params:  # equal params in another object (an instance built between cycles)
+                self._instances[slot.id] = (cls, cached[1], cached[2], params)
+                return cached[2]
         inst = cls(dict(params))
         self._instances[slot.id] = (cls, dict(params), inst, params)
         return inst
