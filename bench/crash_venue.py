@@ -8,12 +8,13 @@ import base64
 import hashlib
 import hmac
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from nonstop.venues.exchange_server.launch import launch
 
 END = "LTE="
 
@@ -33,16 +34,12 @@ class FakeProcess:
 
 
 def start_fake(seed: int, speed: float) -> FakeProcess:
-    proc = subprocess.Popen([sys.executable, "-m", "nonstop", "sim-exchange", "--port", "0", "--seed", str(seed),
-                             "--speed", f"{speed:g}", "--assets", "BTC,ETH", "--timeframes", "5m",
-                             "--settle", "0.5", "--confirm", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if "listening on" not in line:
-        proc.kill()
-        raise SystemExit(f"sim-exchange did not start: {line!r}")
-    return FakeProcess(proc, line.split("listening on ")[1].split()[0])
+    try:
+        proc, url = launch("--seed", str(seed), "--speed", f"{speed:g}", "--assets", "BTC,ETH", "--timeframes", "5m",
+                           "--settle", "0.5", "--confirm", "1")
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    return FakeProcess(proc, url)
 
 
 class VenueAccount:

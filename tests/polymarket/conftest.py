@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -18,6 +17,7 @@ from typing import Any, Callable
 import httpx
 import pytest
 
+from nonstop.venues.exchange_server.launch import launch
 from nonstop.venues.polymarket import make_polymarket_venue
 
 
@@ -40,14 +40,7 @@ class Fake:
 
 
 def start_fake(*args: str) -> Fake:
-    proc = subprocess.Popen([sys.executable, "-m", "nonstop", "sim-exchange", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if "listening on" not in line:
-        proc.kill()
-        raise RuntimeError(f"sim-exchange did not start: {line!r}")
-    return Fake(proc, line.split("listening on ")[1].split()[0])
+    return Fake(*launch(*args))
 
 
 def stop_fake(fake: Fake) -> None:

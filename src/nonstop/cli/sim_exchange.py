@@ -31,6 +31,7 @@ def sim_exchange(port: int = typer.Option(8780, help="TCP port on 127.0.0.1 (0: 
     from pydantic import ValidationError
 
     from nonstop.venues.exchange_server import Options, fake_config, serve
+    from nonstop.venues.exchange_server.launch import ready_line
 
     try:
         config = fake_config(start, _split(assets, upper=True), _split(timeframes))
@@ -43,7 +44,7 @@ def sim_exchange(port: int = typer.Option(8780, help="TCP port on 127.0.0.1 (0: 
         raise UserError(f"--{field}: {msg}") from None
 
     def ready(bound: int) -> None:
-        print(f"sim-exchange listening on http://127.0.0.1:{bound} (seed {seed}, speed {speed:g})", flush=True)
+        print(ready_line(bound, seed, speed), flush=True)
 
     try:
         serve(port, seed, options, config, on_ready=ready)
