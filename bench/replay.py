@@ -3,7 +3,7 @@
 Converts M minutes of the simulator (6 assets, 5m + 15m, books at every 50 ms bucket where they
 change) into a market-data file, then replays it through the real engine as `nonstop backtest`
 does (a scratch copy of a home with N late-window-snipe slots, `build_engine`, `--speed max`, and
-the backtest's `drive`: `Engine.step` then `Engine.between_cycles` each cycle), pinned to one
+the backtest's `drive`, which is `Engine.run` with the start-up heap frozen), pinned to one
 core. Counts the book and trade events read from the file per second (issue 8's target:
 >= 500 000 with 16 slots). Also reports the venue alone (poll loop, no engine) so the engine's
 share is visible. Rates are per CPU second of the process (the machine may be shared); wall-clock

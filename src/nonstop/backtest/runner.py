@@ -8,6 +8,7 @@ share a file and the user's home is never written. Venue time runs as fast as th
 from __future__ import annotations
 
 import gc
+import math
 import os
 import shutil
 import tempfile
@@ -62,32 +63,20 @@ def prepare_home(src: Home, dst: Home, slot_params: dict[str, dict[str, Any]]) -
 
 
 def drive(engine: Any, sim_seconds: float | None, progress: Progress | None = None) -> None:
-    """Step the engine as `Engine.run` does (each cycle, then the work between cycles, the garbage
-    collector deferred to there): for `sim_seconds` of venue time, or until the replay venue has
-    nothing left."""
-    clock, venue = engine.clock, engine.venue
-    start = clock.now()
-    venue.start(start)
-    next_at, cycles = start, 0
-    end = start + sim_seconds if sim_seconds is not None else None
+    """`Engine.run` for `sim_seconds` of venue time, or until the replay venue has nothing left."""
+    start = engine.clock.now()
+
+    def report_progress(tell: Progress) -> None:
+        if engine.cycle % _PROGRESS_EVERY == 0:
+            done_at = engine.clock.now() + engine.period  # the next cycle's time, as far as the run got
+            tell((done_at - start) / sim_seconds if sim_seconds else engine.venue.progress)
+
     # What exists before the run (modules, config, the engine) lives through it: frozen, it is left
     # out of the garbage collector's full passes, which then look only at what the run allocates.
     gc.freeze()
     try:
-        with engine.collector.deferred():
-            while True:
-                if end is not None:
-                    if next_at >= end:
-                        break
-                elif cycles and venue.done:
-                    break
-                clock.wait_until(next_at)
-                engine.step()
-                engine.between_cycles()
-                next_at += engine.period
-                cycles += 1
-                if progress is not None and cycles % _PROGRESS_EVERY == 0:
-                    progress((next_at - start) / (end - start) if end is not None else venue.progress)
+        engine.run(sim_seconds if sim_seconds is not None else math.inf,
+                   None if progress is None else lambda: report_progress(progress))
     finally:
         gc.unfreeze()
     if progress is not None:

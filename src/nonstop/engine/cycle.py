@@ -10,7 +10,7 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from nonstop.control.schema import ControlDoc, Mode
 from nonstop.control.watcher import ControlWatcher
@@ -118,7 +118,9 @@ class Engine:
             self.status_sink.publish(self)
             self.timing.total_ms = (time.perf_counter_ns() - t0) / 1e6  # the write counts in the budget
 
-    def run(self, duration_s: float) -> None:
+    def run(self, duration_s: float, on_cycle: Callable[[], None] | None = None) -> None:
+        """Cycle for `duration_s` of venue time (until a stop is asked, or a replay's data ends); `on_cycle`
+        is called after each cycle's work between cycles (a backtest's progress)."""
         end = self.clock.now() + duration_s
         self.venue.start(self.clock.now())
         if self.recover is not None:  # reconcile with the venue before the first cycle, journal first
@@ -130,6 +132,8 @@ class Engine:
                 self.step()
                 self.between_cycles()
                 next_at += self.period
+                if on_cycle is not None:
+                    on_cycle()
         if self.status_sink is not None:
             self.status_sink.publish(self, final=True)
 
