@@ -1,9 +1,15 @@
-"""Hot-reload figures: `python bench/reload.py [--reloads 1000] [--rss-reloads 10000] [--cycle-ms 10]`.
+"""Hot-reload figures: `python bench/reload.py [--reloads 1000] [--rss-reloads 10000] [--cycle-ms 20]`.
 
-The real engine on the embedded simulator, the default home of `nonstop init` (16 slots,
-two strategy modules), a changed constant written into a strategy file over and over.
+The real engine, the default home of `nonstop init` (16 slots, two strategy modules), a
+changed constant written into a strategy file over and over. The venue is the replay of the
+embedded simulator's market data (converted first, the home's seed and [sim] settings): its
+poll hands over what arrived, as live's does. The simulator itself would generate a whole
+exchange inside each cycle, ~0.6 ms of a 0.9 ms cycle at p50 and most of its jitter (p99
+1.8 ms), work that in live runs on the exchange's servers; its orders' fills follow the
+simulator's rules in both venues.
 
-- pause: every cycle is timed whole (engine.step). A cycle "with a reload" is any cycle
+- pause: every cycle is timed whole (engine.step: steps 1-7; status.json, step 8, is written
+  right after it, in between_cycles, every cycle). A cycle "with a reload" is any cycle
   from the one that first saw the new file to the one after the swap (hash, validator
   round trip, module bodies, swap, hand-off of the .generations writes). Each cycle is
   followed by `engine.between_cycles()`, untimed, as `Engine.run` does: the slack of the
@@ -11,10 +17,10 @@ two strategy modules), a changed constant written into a strategy file over and 
   figures, slack_ms_*, are printed beside; they must fit in the period). Two bots run in
   step (the twin in a process of its own, stepped at the same moments, each bot on its own
   core, pinned), same seed, the same cycles: pause = the cycle's time in the bot being edited minus
-  the same cycle in its twin that is not (the simulator's own cost varies a lot from cycle
-  to cycle: window openings, resolutions), minus the bots' steady difference once reloads
+  the same cycle in its twin that is not (the market's own cost varies from cycle to cycle:
+  window openings, resolutions, busy seconds), minus the bots' steady difference once reloads
   happened (the median pair over cycles without a reload: a longer history in the edited
-  bot's status.json is not a pause, and the issue's literal "over the median cycle without
+  bot's registry is not a pause, and the issue's literal "over the median cycle without
   one" compares a bot with itself, where it cancels). Also given: the same in the
   bot thread's CPU time (what other processes took is left out), and the literal "minus
   the median cycle without a reload", with the spread of cycles without one beside it, and
@@ -25,9 +31,8 @@ two strategy modules), a changed constant written into a strategy file over and 
   sped up). skipped = cycles missing from the sequence (a cycle number or a venue second);
   late_periods = periods that began more than one period late (a busy machine).
 - rss: the bot's RSS after --rss-reloads reloads at --speed max minus before (after gc), full
-  engine cycles with the venue clock held still, so that what grows is not the simulator's
-  cache of generated market data (it grows ~2.4 MB per 1000 cycles of advancing venue time);
-  only while a reload is deferred by an order in flight does venue time advance, until it settles.
+  engine cycles with the venue clock held still, so that what grows is not market data read
+  (the engine keeps an hour of it); only while a reload is deferred by an order in flight does venue time advance, until it settles.
 - restart: `nonstop run` of the same home stopped (SIGTERM) and started again, until the
   new process has published a cycle with its positions recovered from the journal.
 Targets (issue 4): pause p99 < 0.5 ms, edit->live <= 1 cycle after stability, scan < 20 us
@@ -52,8 +57,11 @@ from typing import Any
 
 from nonstop.engine.build import RunOptions, build_engine
 from nonstop.engine.decide import SlotRuntime, run_decide
+from nonstop.home.config import load_config
 from nonstop.home.init import init_home
 from nonstop.home.paths import Home
+from nonstop.venues.replay import convert_sim
+from nonstop.venues.sim import SimConfig
 
 MODULES = ("late_window_snipe", "momentum")
 
@@ -75,9 +83,10 @@ def log(msg: str) -> None:
 
 
 class Run:
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, data: Path) -> None:
         self.home = home
-        self.engine = build_engine(home, RunOptions(speed=None, status_min_interval_s=0.0))  # status every cycle, as live
+        self.engine = build_engine(home, RunOptions(venue="replay", data=[str(data)], speed=None,
+                                                    status_min_interval_s=0.0))  # status every cycle, as live
         self.engine.venue.start(self.engine.clock.now())
         self.originals = {m: (home.strategies / f"{m}.py").read_text() for m in MODULES}
         self.edits = 0
@@ -113,8 +122,8 @@ def _pin(core: int) -> None:
         os.sched_setaffinity(0, {cores[core]})
 
 
-def _twin_main(conn: Any, root: str) -> None:
-    run = Run(Home(Path(root)))
+def _twin_main(conn: Any, root: str, data: str) -> None:
+    run = Run(Home(Path(root)), Path(data))
     _pin(1)
     with run.engine.collector.deferred():
         while conn.recv() == "step":
@@ -129,10 +138,10 @@ class Twin:
     on its own core, so neither finds its caches cooled by the other (stepping both in one process,
     one after the other, gave pairs without any reload a spread of +-0.8 ms at p1/p99)."""
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, data: Path) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_twin_main, args=(child, str(home.root)), daemon=True)
+        self.proc = ctx.Process(target=_twin_main, args=(child, str(home.root), str(data)), daemon=True)
         self.proc.start()
         self.times: dict[int, float] = {}
         self.cpu: dict[int, float] = {}
@@ -202,8 +211,8 @@ def reload_phase(run: Run, twin: Twin, reloads: int, period_s: float) -> dict:
             log(f"reload {i}/{reloads}")
     busy = sorted({c for a, b in spans for c in range(a, b + 1)} & run.times.keys() & twin.times.keys())
     quiet = sorted(c for c in (run.times.keys() & twin.times.keys()) - set(busy) if c > busy[0])
-    # The two bots differ for good once reloads happened (a longer generation history in status.json,
-    # measured ~0.1 ms a cycle): that steady difference, the median pair over cycles without a reload
+    # The two bots differ for good once reloads happened (a longer generation history, code
+    # objects of their own, caches warmed differently): that steady difference, the median pair over cycles without a reload
     # in the same phase, is taken off each pair. What remains is what a reload adds to its cycles.
     bias = statistics.median(run.times[c] - twin.times[c] for c in quiet)
     bias_cpu = statistics.median(run.cpu[c] - twin.cpu[c] for c in quiet)
@@ -274,7 +283,7 @@ def rss_phase(run: Run, reloads: int) -> dict:
             if any("deferred" in p for p in reg.pending.get(module, [])):  # an order in flight settles only
                 run.engine.clock.wait_until(run.engine.clock.now() + run.engine.period)  # as venue time passes
                 advanced += 1
-            run.engine.step()  # venue time held still: the simulator's market-data cache must not grow
+            run.engine.step()  # venue time held still: what grows must not be market data
             run.engine.between_cycles()
             gaps += run.engine.cycle != last + 1
         if i % 1000 == 0:
@@ -339,8 +348,14 @@ def main() -> None:
     args = parser.parse_args()
     loop_ns = python_loop_ns()
     with tempfile.TemporaryDirectory() as tmp:
-        run = Run(init_home(Path(tmp) / "home", seed=args.seed))
-        twin = Twin(init_home(Path(tmp) / "twin", seed=args.seed))
+        home = init_home(Path(tmp) / "home", seed=args.seed)
+        data = Path(tmp) / "market.nmd.gz"
+        seconds = 200 + args.reloads * 10 + 600  # warm-up, ~7 cycles a reload, the scan and RSS phases
+        t0 = time.perf_counter()
+        convert_sim(data, args.seed, seconds, SimConfig(**load_config(home).sim))
+        log(f"converted {seconds} s of simulator market data in {time.perf_counter() - t0:.0f} s")
+        run = Run(home, data)
+        twin = Twin(init_home(Path(tmp) / "twin", seed=args.seed), data)
         for _ in range(200):
             run.step()
             twin.step()

@@ -188,3 +188,15 @@ def test_no_valid_control_at_start_means_paused_until_one_appears(tmp_path: Path
         assert len(d.step()) == 3
     finally:
         d.close()
+
+
+def test_a_paced_watch_looks_at_control_json_at_its_own_pace(driver: Driver) -> None:
+    """A backtest looks at its files every `watch_every_s` of wall time, not every cycle (backtest/runner.py)."""
+    driver.edit(**GENEROUS)
+    assert len(driver.step(2)) == 6
+    driver.engine.watch_every_s = 3600.0
+    driver.step()  # the first paced cycle looks; the next ones do not, for an hour of wall time
+    driver.edit(mode="PAUSED")
+    assert len(driver.step(3)) == 9 and driver.engine.mode.value == "ACTIVE"
+    driver.engine.watch_every_s = 0.0  # every cycle again: the edit is applied on the very next one
+    assert driver.step() == [] and driver.engine.mode.value == "PAUSED"

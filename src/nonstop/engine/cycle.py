@@ -2,6 +2,10 @@
 
 1 control · 2 reload (the safe point) · 3 market data · 4 windows · 5 decide ·
 6 risk and route (the egress gate) · 7 fills (journal first) · 8 status.
+
+`step()` is steps 1-7, the part every order of the cycle waits for; step 8 opens
+`between_cycles()`, right after it: status.json reports the cycle just done, and no order
+waits for its file writes (six file-system calls whose time varies with the disk).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class CycleTiming:
     total_ms: float = 0.0
     strategy_ms: float = 0.0  # inside decide()
     venue_ms: float = 0.0  # inside venue.poll(): the simulator's own work, or draining a feed queue
+    status_ms: float = 0.0  # building and writing the previous cycle's status.json (step 8, between cycles)
 
     @property
     def overhead_ms(self) -> float:
@@ -85,6 +90,10 @@ class Engine:
         self.stop_requested = False
         self.collector = Collector()
         self.slack_ms = 0.0  # the last between_cycles
+        # Wall seconds between looks at the file boundary (control.json, strategies/): 0, every cycle.
+        # A backtest sets it (backtest/runner.py): thousands of cycles a second need not stat the files each.
+        self.watch_every_s = 0.0
+        self._next_look = 0.0
 
     # -- the cycle -------------------------------------------------------------
 
@@ -97,9 +106,11 @@ class Engine:
         now = self.clock.now()
         self.cycle += 1
         strategy_ms = 0.0
-        self._control_step()                                                       # 1
+        look = self._look_at_files()
+        if look:
+            self._control_step()                                                   # 1
         busy = self.positions.busy_slots()
-        self.registry.reload_step(now, busy, self.memory)                          # 2
+        self.registry.reload_step(now, busy, self.memory, scan=look)               # 2
         t_venue = time.perf_counter_ns()
         events = self.venue.poll(now)
         venue_ns = time.perf_counter_ns() - t_venue
@@ -113,10 +124,8 @@ class Engine:
             strategy_ms += self._decide_and_route(now, rt, budget_s)
         self._fills_step(trading)                                                  # 7
         self.journal.cycle_done(self.cycle, now)
-        self.timing = CycleTiming((time.perf_counter_ns() - t0) / 1e6, strategy_ms, venue_ns / 1e6)
-        if self.status_sink is not None:                                           # 8
-            self.status_sink.publish(self)
-            self.timing.total_ms = (time.perf_counter_ns() - t0) / 1e6  # the write counts in the budget
+        self.timing = CycleTiming((time.perf_counter_ns() - t0) / 1e6, strategy_ms, venue_ns / 1e6,
+                                  self.timing.status_ms)
 
     def run(self, duration_s: float, on_cycle: Callable[[], None] | None = None) -> None:
         """Cycle for `duration_s` of venue time (until a stop is asked, or a replay's data ends); `on_cycle`
@@ -145,8 +154,12 @@ class Engine:
         return self.throttle.status(self.clock.now())
 
     def between_cycles(self) -> None:
-        """After a cycle, in the slack of its period: work no tick waits for (engine/slack.py)."""
+        """After a cycle, in the slack of its period: status.json (step 8), then work no tick waits for
+        (engine/slack.py)."""
         t0 = time.perf_counter_ns()
+        if self.status_sink is not None:                                           # 8
+            self.status_sink.publish(self)
+            self.timing.status_ms = (time.perf_counter_ns() - t0) / 1e6
         self.registry.between_cycles()
         if self.registry.swaps != self._swaps_journalled:  # a reload or rollback happened: history to the journal
             self._swaps_journalled = self.registry.swaps
@@ -160,6 +173,15 @@ class Engine:
         self.registry.close()
 
     # -- steps -----------------------------------------------------------------
+
+    def _look_at_files(self) -> bool:
+        if not self.watch_every_s:
+            return True
+        t = time.monotonic()
+        if t < self._next_look:
+            return False
+        self._next_look = t + self.watch_every_s
+        return True
 
     def _control_step(self) -> None:
         before = self.control.doc

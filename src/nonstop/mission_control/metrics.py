@@ -45,6 +45,8 @@ class StatusCollector:
         if age is not None:
             yield _gauge("nonstop_heartbeat_age_seconds", "wall seconds since the bot's last status.json", age)
         yield _gauge("nonstop_cycle_time_ms", "duration of the bot's last cycle", hb.get("cycle_ms", 0.0))
+        yield _gauge("nonstop_status_write_ms", "building and writing the bot's last status.json",
+                     hb.get("status_ms", 0.0))
         yield CounterMetricFamily("nonstop_cycles", "cycles run by the bot process", value=hb.get("cycle", 0))
         yield _gauge("nonstop_control_revision_applied", "control.json revision the bot applies",
                      ctl.get("applied_revision", 0))

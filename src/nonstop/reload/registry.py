@@ -92,9 +92,10 @@ class StrategyRegistry:
 
     # -- the safe point --------------------------------------------------------------------
 
-    def reload_step(self, now: float, busy_slots: set[str], memory: Any) -> None:
+    def reload_step(self, now: float, busy_slots: set[str], memory: Any, scan: bool = True) -> None:
+        """`scan` False: the folder is not looked at this cycle (a backtest's pace); queued work still moves."""
         self.cycle += 1
-        changed = self.scanner.poll(self.cycle)
+        changed = self.scanner.poll(self.cycle) if scan else False
         if not (changed or self.requests.queued or self._recheck):
             return  # units waiting for the validator or for a file to settle: nothing can move this cycle
         self._plan(busy_slots, memory)

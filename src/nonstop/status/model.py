@@ -13,7 +13,8 @@ class Heartbeat(BaseModel):
     wall: float
     venue: float
     cycle: int
-    cycle_ms: float
+    cycle_ms: float  # steps 1-7 of the last cycle
+    status_ms: float = 0.0  # building and writing the status.json before this one (step 8)
     period_s: float
     pid: int
 
