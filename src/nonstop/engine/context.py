@@ -140,17 +140,21 @@ del _held
 def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketData, ind: IndicatorEngine,
                   positions: PositionManager, memory: MemoryStore, params: dict[str, Any],
                   state_version: int, _new: Any = object.__new__, _s: tuple[Any, ...] = _C_SET,
-                  _w: tuple[Any, ...] = _W_SET, _refs: Callable[[Any], int] = sys.getrefcount) -> Context:
+                  _set_now: Any = _C_SET[0], _set_spot: Any = _C_SET[5], _set_oracle: Any = _C_SET[6],
+                  _set_left: Any = _W_SET[3], _set_armed: Any = _W_SET[5], _set_fired: Any = _W_SET[6],
+                  _refs: Callable[[Any], int] = sys.getrefcount) -> Context:
     cfg = rt.config
-    slot_id, asset, slug = cfg.id, cfg.asset, market.slug
+    asset, slug = cfg.asset, market.slug
     # The window's opening spot is noted when a slot first looks at the window (as when every
     # Context computed its indicators), whether or not this strategy reads them; once noted, it
     # stays until the window is left (all slots of an asset and timeframe leave it together).
     if rt.noted is not market and ind.note_window(asset, cfg.timeframe, market.start):
         rt.noted = market
-    armed, fired = slug in rt.armed, positions.fired(slot_id, slug)
+    armed = slug in rt.armed
+    fired = rt.fired_in == slug  # a slot that fired in a window stays fired there: asked until it has
+    if not fired and positions.fired(cfg.id, slug):
+        fired, rt.fired_in = True, slug
     view = rt.params_view if params is rt.params else MappingProxyType(params)
-    cell = memory.cell(slot_id, slug, state_version).data
     if rt.ctx is not None and _refs(rt.ctx) <= _ONE_HOLDER and rt.ctx._src[0] is market:
         ctx = rt.ctx  # last cycle's, same window, held by nobody but the slot: refilled in place
         if ctx._filled:
@@ -159,19 +163,27 @@ def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketD
             ctx._filled.clear()
         if _refs(ctx.window) <= _ONE_HOLDER:  # nor its window by anybody but the Context
             w = ctx.window
-            _w[3](w, market.end - now), _w[5](w, armed), _w[6](w, fired)
+            _set_left(w, market.end - now)
+            if w.armed is not armed:
+                _set_armed(w, armed)
+            if w.fired is not fired:
+                _set_fired(w, fired)
         else:
             _s[4](ctx, _window(slug, market.start, market.end, market.end - now, market.price_to_beat, armed, fired))
-        _s[0](ctx, now), _s[5](ctx, data.spot.get(asset)), _s[6](ctx, data.oracle_last(asset)), _s[7](ctx, cell)
+        _set_now(ctx, now), _set_spot(ctx, data.spot.get(asset)), _set_oracle(ctx, data.oracle_price.get(asset))
+        if rt.memory_seen != memory.changes:  # the cell held may have been replaced (a migration) or dropped
+            _s[7](ctx, memory.cell(cfg.id, slug, state_version).data)
+            rt.memory_seen = memory.changes
         if ctx.params is not view:
             _s[8](ctx, view)
         return ctx
     ctx = _new(LazyContext)
-    _s[0](ctx, now), _s[1](ctx, slot_id), _s[2](ctx, asset), _s[3](ctx, cfg.timeframe)
+    _s[0](ctx, now), _s[1](ctx, cfg.id), _s[2](ctx, asset), _s[3](ctx, cfg.timeframe)
     _s[4](ctx, _window(slug, market.start, market.end, market.end - now, market.price_to_beat, armed, fired))
-    _s[5](ctx, data.spot.get(asset)), _s[6](ctx, data.oracle_last(asset)), _s[7](ctx, cell), _s[8](ctx, view)
+    _s[5](ctx, data.spot.get(asset)), _s[6](ctx, data.oracle_price.get(asset))
+    _s[7](ctx, memory.cell(cfg.id, slug, state_version).data), _s[8](ctx, view)
     _s[9](ctx, market.fee_rate), _s[10](ctx, market.fee_exponent)
-    _SRC_SET(ctx, (market, data, ind, positions, slot_id))
+    _SRC_SET(ctx, (market, data, ind, positions, cfg.id))
     _FILLED_SET(ctx, [])
-    rt.ctx = ctx
+    rt.ctx, rt.memory_seen = ctx, memory.changes
     return ctx

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from nonstop.control.schema import ControlDoc, Mode
 from nonstop.control.watcher import ControlWatcher
 from nonstop.engine.clock import Clock
-from nonstop.engine.decide import SlotRuntime, build_context, run_decide, slot_params, windows_step
+from nonstop.engine.decide import SlotRuntime, build_context, resolve, run_decide, windows_step
 from nonstop.engine.gate import Exposure, Refusal, gate
 from nonstop.engine.indicators import IndicatorEngine
 from nonstop.engine.market_data import MarketData
@@ -232,12 +232,14 @@ class Engine:
         if market is None:
             rt.last_decision = "no market listed"
             return 0.0
-        params = slot_params(rt, self.control.doc)  # remade only when the control changes
         rt.decide_ms = 0.0
         try:
-            strategy = self.registry.instance(cfg, params)
+            got = rt.resolved  # the slot's instance, asked of the registry again after a swap or a control change
+            if got[0] != self.registry.swaps or got[1] is not self.control.doc:
+                got = resolve(rt, self.registry, self.control.doc)
+            _, _, strategy, state_version, params = got
             ctx = build_context(now, rt, market, self.data, self.indicators, self.positions, self.memory,
-                                params, self.registry.state_version(cfg.module))
+                                params, state_version)
             intents = run_decide(strategy, ctx, rt, budget_s)  # times decide() itself: rt.decide_ms
         except Exception as exc:  # a strategy's fault must not stop the other slots
             rt.errors += 1

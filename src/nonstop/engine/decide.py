@@ -19,10 +19,10 @@ from nonstop.engine.context import LazyContext, build_context, settle
 from nonstop.engine.indicators import IndicatorEngine
 from nonstop.engine.market_data import MarketData
 from nonstop.home.config import SlotConfig
-from nonstop.markets import MarketInfo
+from nonstop.markets import TIMEFRAMES, MarketInfo, window_start
 from nonstop.strategy import Context, Intent
 
-__all__ = ["SlotRuntime", "slot_params", "windows_step", "build_context", "run_decide", "DecideOverrun", "LazyContext"]
+__all__ = ["SlotRuntime", "slot_params", "resolve", "windows_step", "build_context", "run_decide", "DecideOverrun", "LazyContext"]
 
 
 @dataclass
@@ -45,6 +45,14 @@ class SlotRuntime:
     toggles_of: Any = None  # the control toggles `enabled` was read from
     ctx: Any = None  # the Context of its last decide (engine/context.py may refill it in place)
     noted: Any = None  # the market whose window's opening spot is known to be noted
+    # What `market` was looked up under: the market data's listings count and the windows' starts
+    # (see `windows_step`); the same stamp, the same answer.
+    stamp: tuple[int, ...] = ()
+    # The strategy instance, state version and params resolved under (registry swaps, control doc):
+    # neither changes while both stay (see `resolve`). Never kept across a swap.
+    resolved: tuple[Any, ...] = (-1, None, None, 0, None)
+    fired_in: str = ""  # a window this slot has fired in (fired stays fired: order counts only grow)
+    memory_seen: int = -1  # the memory store's `changes` when `ctx.memory` was looked up
 
 
 def slot_params(rt: SlotRuntime, control: Any) -> dict[str, Any]:
@@ -56,13 +64,36 @@ def slot_params(rt: SlotRuntime, control: Any) -> dict[str, Any]:
     return rt.params
 
 
+def resolve(rt: SlotRuntime, registry: Any, control: Any) -> tuple[Any, ...]:
+    """(swaps, control, strategy instance, state version, params) for the slot, through the registry.
+
+    The registry gives the same instance while no swap or rollback happened (its `swaps` count) and
+    the params object is the same (the same control document): the engine asks it again only when
+    one of them changed, and never holds an instance across a swap (DESIGN.md, "Resolve, don't cache")."""
+    params = slot_params(rt, control)
+    swaps = registry.swaps
+    strategy = registry.instance(rt.config, params)
+    rt.resolved = (swaps, control, strategy, registry.state_version(rt.config.module), params)
+    return rt.resolved
+
+
 def windows_step(slots: list[SlotRuntime], data: MarketData, ind: IndicatorEngine, toggles: Any, now: float) -> None:
     """Step 4: each slot's current market, rebuilt from market data and the clock; a window left
     behind drops its armed mark and its indicator scope. Whether control lets the slot decide is
-    re-read only when the toggles in force change (a new control document)."""
+    re-read only when the toggles in force change (a new control document).
+
+    A slot's market is looked up again only when the market data's listings or a window's start
+    changed since it was last looked up (its `stamp`): most cycles neither did."""
     current = data.current_market
+    stamp = (data.listings, *[window_start(now, tf) for tf in TIMEFRAMES])
     for rt in slots:
         cfg = rt.config
+        if rt.stamp == stamp:
+            if rt.toggles_of is not toggles:
+                rt.enabled = toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)
+                rt.toggles_of = toggles
+            continue
+        rt.stamp = stamp
         market = current(cfg.asset, cfg.timeframe, now)
         old = rt.market
         if old is not None and old is not market and (market is None or market.slug != old.slug):

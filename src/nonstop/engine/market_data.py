@@ -23,9 +23,11 @@ class MarketData:
         self.spot: dict[str, float] = {}
         self.spot_ts: dict[str, float] = {}
         self.oracle: dict[str, deque[tuple[float, float]]] = {}
+        self.oracle_price: dict[str, float] = {}  # asset -> its latest oracle sample's price (oracle_last)
         self.by_window: dict[tuple[str, str, int], MarketInfo] = {}
         self.events = 0
         self.prints = 0
+        self.listings = 0  # bumped whenever `by_window` changes: who holds a current market looks again
         self._spot_listeners: list[Callable[[SpotTick], Any]] = []
         self._twap_memo: dict[tuple[str, float, float], float | None] = {}  # cleared on new data
         self._starts: dict[str, tuple[float, int]] = {}  # timeframe -> (now, window start) last asked
@@ -62,6 +64,7 @@ class MarketData:
                 self.by_window[(info.asset, info.timeframe, info.start)] = info
                 if info.end < self._first_end:
                     self._first_end = info.end
+                self.listings += 1
             else:
                 trading.append(ev)
         self.prints += prints
@@ -75,8 +78,10 @@ class MarketData:
         if samples and tick.ts <= samples[-1][0]:
             if tick.ts == samples[-1][0]:
                 samples[-1] = (tick.ts, tick.price)  # a same-second correction replaces the sample
+                self.oracle_price[tick.asset] = tick.price
             return
         samples.append((tick.ts, tick.price))
+        self.oracle_price[tick.asset] = tick.price
 
     def current_market(self, asset: str, timeframe: str, now: float) -> MarketInfo | None:
         last = self._starts.get(timeframe)
@@ -85,8 +90,7 @@ class MarketData:
         return self.by_window.get((asset, timeframe, last[1]))
 
     def oracle_last(self, asset: str) -> float | None:
-        samples = self.oracle.get(asset)
-        return samples[-1][1] if samples else None
+        return self.oracle_price.get(asset)
 
     def twap(self, asset: str, until: float, lookback_s: float) -> float | None:
         """Mean of the oracle samples with until - lookback < ts <= until (memoised per cycle)."""
@@ -119,4 +123,5 @@ class MarketData:
             self.by_window.pop((info.asset, info.timeframe, info.start), None)
             self.books.pop(info.up_token, None)
             self.books.pop(info.down_token, None)
+            self.listings += 1
         self._first_end = min((m.end for m in self.markets.values()), default=float("inf"))

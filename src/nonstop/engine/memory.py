@@ -19,6 +19,8 @@ class MemoryCell:
 class MemoryStore:
     def __init__(self) -> None:
         self._cells: dict[tuple[str, str], MemoryCell] = {}
+        # Bumped when a cell is replaced or dropped: a cell looked up under the same count is still the one held.
+        self.changes = 0
 
     def cell(self, slot_id: str, slug: str, version: int) -> MemoryCell:
         key = (slot_id, slug)
@@ -32,10 +34,12 @@ class MemoryStore:
 
     def replace(self, key: tuple[str, str], cell: MemoryCell) -> None:
         self._cells[key] = cell
+        self.changes += 1
 
     def end_window(self, slug: str) -> None:
         for key in [k for k in self._cells if k[1] == slug]:
             del self._cells[key]
+            self.changes += 1
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         return {f"{k[0]}@{k[1]}": dict(c.data) for k, c in self._cells.items()}
