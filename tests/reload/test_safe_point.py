@@ -54,6 +54,23 @@ def test_the_swap_cycle_only_rebinds_module_bodies_ran_between_cycles(tmp_path, 
     assert bot.tags("p-eth")[-1][1] == "v2"
 
 
+def test_the_cycle_only_stats_a_changed_file_it_is_read_between_cycles(tmp_path, bots):
+    """Detection in the cycle is a stat; reading, hashing and planning the new content come after it."""
+    home = make_home(tmp_path / "h", SLOTS[1:], {"probe": probe("v1")})
+    bot = bots(home)
+    bot.step(2)
+    write(home.strategies / "probe.py", probe("v2"))
+    engine = bot.engine
+    for _ in range(3):
+        engine.step()  # no between_cycles: the cycles see the stat change, and nothing more
+        engine.clock.wait_until(engine.clock.now() + engine.period)
+    assert bot.strategies()["probe"]["pending"] == [] and bot.engine.registry.scanner.files["probe"].data == \
+        probe("v1").encode()
+    engine.between_cycles()
+    assert bot.strategies()["probe"]["pending"] == ["validating"]
+    bot.until(lambda: bot.generation("probe") == 2)
+
+
 def test_garbage_is_collected_between_cycles_while_the_engine_runs(tmp_path, bots):
     """Inside Engine.run automatic collection is off; the engine collects after a cycle instead."""
     import gc

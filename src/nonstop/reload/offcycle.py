@@ -1,6 +1,7 @@
 """The registry's work after a cycle, in the slack of its period (`Engine.between_cycles`).
 
-Nothing here changes which code runs: jobs go to the validator process, its results are
+Nothing here changes which code runs: files the cycle's stats found changed are read, hashed
+and planned, jobs go to the validator process, its results are
 read, a validated unit's module bodies run into fresh module objects and its slots'
 instances are built (swap.prepare), and after a swap its bookkeeping is done (history,
 kept sources handed to the validator process to write, the code cache trimmed, the
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 
 def between_cycles(reg: "StrategyRegistry") -> None:
+    if reg.scanner.observe():  # files the cycle's stats found changed: read, hashed, planned (jobs go out below)
+        reg._plan(None, None)
     if reg._tidy_due:
         tidy(reg)
     elif reg._manifest_due:

@@ -73,6 +73,7 @@ class StrategyRegistry:
         self.cycle = 0  # reload steps so far: the engine's cycle number
         self._units: dict[tuple[Any, ...], Unit] = {}
         self._recheck = False  # a unit can move on without news (ready to swap, or deferred by an order)
+        self._refused: dict[str, list[str]] = {}  # module -> notes of contents refused, kept until the next plan
         self._outgoing: list[Unit] = []  # units to send to the validator, after the cycle
         self._went_live: list[tuple[Unit, list[Any]]] = []  # swapped, bookkeeping not done yet
         self._tidy_due = False  # a swap happened last step: kept sources to write, code cache to trim
@@ -93,33 +94,44 @@ class StrategyRegistry:
     # -- the safe point --------------------------------------------------------------------
 
     def reload_step(self, now: float, busy_slots: set[str], memory: Any, scan: bool = True) -> None:
-        """`scan` False: the folder is not looked at this cycle (a backtest's pace); queued work still moves."""
+        """The safe point: stat the modules, and swap what was made ready between cycles. `scan` False: the
+        folder is not looked at this cycle (a backtest's pace); queued work still moves."""
         self.cycle += 1
-        changed = self.scanner.poll(self.cycle) if scan else False
-        if not (changed or self.requests.queued or self._recheck):
-            return  # units waiting for the validator or for a file to settle: nothing can move this cycle
-        self._plan(busy_slots, memory)
+        settled = self.scanner.poll(self.cycle) if scan else False
+        if self.requests.queued:
+            self._plan(busy_slots, memory)  # a rollback asked by control: planned, and swapped when it can be
+        elif settled or self._recheck:
+            self._advance_all(busy_slots, memory)
+        # else: units waiting for the validator or for a file to settle: nothing can move this cycle
 
     def between_cycles(self) -> None:
-        """After the cycle: jobs out, results in, validated module bodies run. Nothing goes live here."""
+        """After the cycle: changed files read and planned, jobs out, results in, validated module bodies
+        run. Nothing goes live here."""
         offcycle.between_cycles(self)
 
-    def _plan(self, busy: set[str], memory: Any) -> None:
-        self.pending = {}
-        self._recheck = False
-        wanted = {u.key: u for u in [*self.requests.take(), *self._file_units()]}
+    def _plan(self, busy: set[str] | None, memory: Any) -> None:
+        """Units for control's requests and for the files' contents; then each moves on. `busy` None:
+        between cycles, where requests wait for the cycle and nothing is swapped."""
+        wanted = {u.key: u for u in [*(self.requests.take() if busy is not None else []), *self._file_units()]}
         for key in list(self._units):
             if key not in wanted and self._units[key].origin == "file":
                 del self._units[key]  # its sources went stale: the file changed again or was reverted
         self._rejected &= set(wanted)
+        self._refused = {}
         for key, unit in wanted.items():
             if key in self._rejected:
-                self._note(unit, "refused: this content failed validation; fix the file")
+                for name in unit.cause.split(","):
+                    self._refused.setdefault(name, []).append("refused: this content failed validation; fix the file")
             elif key not in self._units:
                 self._units[key] = unit
                 if unit.result is None:  # a rollback to code that already ran here needs no validator trip
                     self._submit(unit)
         self.validator.discard_queued({u.job_id for u in self._units.values()})
+        self._advance_all(busy, memory)
+
+    def _advance_all(self, busy: set[str] | None, memory: Any) -> None:
+        self.pending = {name: list(notes) for name, notes in self._refused.items()}
+        self._recheck = False
         for key, unit in list(self._units.items()):
             if self._advance(unit, busy, memory):
                 self._units.pop(key, None)
@@ -148,7 +160,7 @@ class StrategyRegistry:
         return sorted(n for n in unit.members if n in self.live and unit.hashes[n] != self.live[n].gen.sha256
                       and not (self.scanner.files[n].stable and self.scanner.files[n].sha256 == unit.hashes[n]))
 
-    def _advance(self, unit: Unit, busy: set[str], memory: Any) -> bool:
+    def _advance(self, unit: Unit, busy: set[str] | None, memory: Any) -> bool:
         """Move a unit on by one step; True when it is finished (live or refused)."""
         if unit.result is None:
             self._note(unit, "validating")
@@ -175,6 +187,10 @@ class StrategyRegistry:
                 return self._fail(unit, exc, "load")
         if unstable:
             self._note(unit, f"waiting for {', '.join(unstable)}.py to stay unchanged")
+            return False
+        if busy is None:  # between cycles: the swap is the next reload step's
+            self._note(unit, "ready: goes live at the next cycle")
+            self._recheck = True
             return False
         slots = sorted(s.id for s in self.slots if s.module in unit.members and s.id in busy)
         if slots:

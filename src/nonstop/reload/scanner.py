@@ -1,7 +1,8 @@
 """Detection: which modules of HOME/strategies changed, and which changes are safe to act on.
 
-Each reload step `stat`s the folder and every module in it. Only a changed
-(mtime_ns, size, inode) leads to reading and hashing. A new content is *stable*
+Each reload step `stat`s the folder and every module in it (`poll`, in the cycle). Only a
+changed (mtime_ns, size, inode) leads to reading and hashing (`observe`, right after the cycle,
+in its slack: no tick waits for a file read). A new content is *stable*
 (may go live) once the same sha256 was seen on two consecutive observations and
 the file has not been written for `settle_s` of wall time. Until then a file read
 within RACY_NS of its mtime is re-read at every step even if its stat did not
@@ -50,6 +51,7 @@ class Scanner:
         self._dir_sig: tuple[int, int] | None = None
         self._folder = str(folder)
         self._unsettled: set[str] = set()
+        self._dirty: set[str] = set()  # seen changed (or still racy) by the last polls: to read and hash
         self.step = 0
 
     @property
@@ -61,26 +63,43 @@ class Scanner:
         self.settle_ns = int(value * 1e9)
 
     def poll(self, step: int = 0) -> bool:
-        """One observation of every module (`step`: the cycle, for the record); True when anything changed."""
+        """The cycle's look at every module, stats only (`step`: the cycle, for the record). True when a
+        content became stable. What changed, or is still racy, waits for `observe`; until it has been
+        read, a changed file is not stable, so nothing of it can go live meanwhile."""
         self.step = step
-        changed = self._list()
+        self._list()  # a new file's first stat differs from its blank signature: it is read like a changed one
+        settled = False
         for obs in self.files.values():
             try:
                 st = os.stat(obs.path)
             except FileNotFoundError:
                 if not obs.missing:
                     self._gone(obs)
-                    changed = True
+                    self._dirty.add(obs.name)
                 continue
             sig = (st.st_mtime_ns, st.st_size, st.st_ino)
             if sig == obs.sig:
                 if obs.name not in self._unsettled:
                     continue
                 if obs.clean:  # the bytes in hand were read well after the last write: still the same
-                    changed |= self._settle(obs, self._wall_ns())
+                    settled |= self._settle(obs, self._wall_ns())
                     continue
-            obs.sig, obs.mtime_ns, obs.missing = sig, st.st_mtime_ns, False
-            changed |= self._observe(obs)
+            else:
+                obs.sig, obs.mtime_ns, obs.missing, obs.stable = sig, st.st_mtime_ns, False, False
+                self._unsettled.add(obs.name)
+            self._dirty.add(obs.name)
+        return settled
+
+    def observe(self) -> bool:
+        """After the cycle: read and hash what the polls put aside. True when a content changed or settled."""
+        if not self._dirty:
+            return False
+        changed = False
+        dirty, self._dirty = self._dirty, set()
+        for name in dirty:
+            obs = self.files.get(name)
+            if obs is not None:
+                changed |= True if obs.missing else self._observe(obs)
         return changed
 
     def _list(self) -> bool:
@@ -135,9 +154,11 @@ class Scanner:
         """At startup: wait (blocking) until every file is stable, re-reading as needed."""
         deadline = time.monotonic() + 10.0
         self.poll()
+        self.observe()
         while self._unsettled and time.monotonic() < deadline:
             time.sleep(max(self.settle_s / 2, 0.005))
             self.poll()
+            self.observe()
 
 
 def _read(path: str, size: int) -> bytes:
