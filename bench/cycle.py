@@ -1,9 +1,11 @@
 """Engine overhead per cycle, excluding strategy code: `python bench/cycle.py [--slots N] [--cycles C]`.
 
 Runs the real engine on the embedded simulator at --speed max with the default
-strategies spread over N slots, status.json written every cycle (its cost counts),
-and reports the cycle's total time minus the time inside decide() and inside the
-venue's poll (the simulator's own work, reported apart as venue_ms). Each cycle is followed by
+strategies spread over N slots, status.json written every cycle, and reports the cycle's
+total time minus the time inside decide() and inside the venue's poll (the simulator's own
+work, reported apart as venue_ms). status.json is written right after the cycle, first thing in
+`between_cycles` (no order waits for it): its time is reported as status_ms, and the overhead
+with it added as overhead_with_status_ms (what "overhead" meant before it moved). Each cycle is followed by
 `Engine.between_cycles` with automatic garbage collection off, as `Engine.run` does: that work
 (collections, off-cycle reload work) is in the slack of the period, reported apart as slack_ms.
 Targets (issue 3): p99 < 1 ms for 16 slots, < 20 ms for 1000 slots.
@@ -60,6 +62,7 @@ def main() -> None:
         engine.venue.start(engine.clock.now())
         overhead, total, venue, status = [], [], [], []
         slack: list[float] = []
+        with_status: list[float] = []
         t_start = time.perf_counter()
         with engine.collector.deferred():
             for i in range(args.warmup + args.cycles):
@@ -71,6 +74,8 @@ def main() -> None:
                     total.append(engine.timing.total_ms)
                     venue.append(engine.timing.venue_ms)
                     slack.append(engine.slack_ms)
+                    status.append(engine.timing.status_ms)
+                    with_status.append(engine.timing.overhead_ms + engine.timing.status_ms)
                 if i % 600 == 0:
                     print(f"cycle {i}/{args.warmup + args.cycles}", file=sys.stderr)
         wall = time.perf_counter() - t_start
@@ -85,6 +90,9 @@ def main() -> None:
         "slack_ms_p50": round(statistics.median(slack), 4), "slack_ms_p99": round(percentile(slack, 0.99), 4),
         "slack_ms_max": round(max(slack), 4), "gc_collections": engine.collector.collections,
         "status_every_cycle": True,
+        "status_ms_p50": round(statistics.median(status), 4), "status_ms_p99": round(percentile(status, 0.99), 4),
+        "overhead_with_status_ms_p50": round(statistics.median(with_status), 4),
+        "overhead_with_status_ms_p99": round(percentile(with_status, 0.99), 4),
         "wall_s": round(wall, 2),
         "orders": engine.positions.totals.orders, "trades": engine.positions.totals.trades,
     }
