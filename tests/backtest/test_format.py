@@ -71,3 +71,26 @@ def test_the_replay_venue_releases_frames_by_receive_time(tmp_path: Path) -> Non
     assert book is not None and book.best_ask == 0.55 and book.bids[1] == Level(0.52, 300.0)
     assert venue.poll(1793577900.0) == [] and not venue.done
     assert venue.poll(1793577901.0) == [EVENTS[6]] and venue.done
+
+
+def test_books_superseded_within_a_frame_are_kept_and_counted(tmp_path: Path) -> None:
+    """Version 2 keeps the latest book of each token in the frame and the earlier ones on a line of their
+    own: every record is still read back, in the recorded order, and counted by the replay."""
+    books = [BookUpdate(Book(token, ((Level(p, 10.0),)), (Level(p + 0.02, 5.0),), ts))
+             for token, p, ts in (("111", 0.50, 1.0), ("222", 0.48, 1.0), ("111", 0.51, 1.05),
+                                  ("111", 0.52, 1.1), ("222", 0.47, 1.1))]
+    for version in (1, FORMAT_VERSION):
+        path = tmp_path / f"v{version}.nmd.gz"
+        with MarketDataWriter(path, start_time=1.0, version=version) as writer:
+            writer.write(1.0, [MarketListed(INFO), *books])
+            writer.write(2.0, [books[0]])
+        reader = MarketDataReader(path)
+        assert reader.header.version == version
+        frames = list(reader.frames_iter())
+        assert decode_frame(frames[0]) == [MarketListed(INFO), *books] and decode_frame(frames[1]) == [books[0]]
+        lines = gzip.decompress(path.read_bytes()).splitlines()
+        assert len(lines) == (5 if version == 2 else 4)  # version 2: the three superseded books on their own line
+        venue = ReplayVenue([path])
+        released = [e for e in venue.poll(1.0) if isinstance(e, BookUpdate)]
+        assert [e.book for e in released] == [books[3].book, books[4].book]  # the latest of each token
+        assert venue.books_read == 5 and venue.events == 6

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.backtest.conftest import SEED, SIM_DAYS
+from nonstop.home.config import load_config
+from nonstop.home.paths import Home
+from nonstop.venues.replay import MarketDataReader, convert_sim, sim_config_of
+from tests.backtest.conftest import SEED, SETTLE_S, SIM_DAYS
 from tests.conftest import run_cli
 
 FIELDS = ("slot", "window", "outcome", "winner", "shares", "cost", "fees", "pnl", "entered_at", "closed_at")
@@ -38,3 +41,16 @@ def test_a_different_seed_is_a_different_market(data_home: Path, sim_file: Path,
     run_cli("backtest", "--home", str(data_home), "--data", str(sim_file), "--report", str(tmp_path / "replay"),
             check=True)
     assert _trades(tmp_path / "other") != _trades(tmp_path / "replay")
+
+
+def test_a_version_1_file_of_the_same_run_replays_the_same(data_home: Path, sim_file: Path, tmp_path: Path) -> None:
+    """The writer writes format version 2 (numbered tokens, superseded books on a line of their own);
+    a version 1 file of the same simulator run gives the same run, record for record."""
+    config = load_config(Home(data_home))
+    old = convert_sim(tmp_path / "v1.nmd.gz", SEED, SIM_DAYS * 86400 + SETTLE_S, sim_config_of(config), version=1)
+    assert MarketDataReader(old.path).header.version == 1 and MarketDataReader(sim_file).header.version == 2
+    for name, path in (("v1", old.path), ("v2", sim_file)):
+        run_cli("backtest", "--home", str(data_home), "--data", str(path), "--report", str(tmp_path / name), check=True)
+    v1, v2 = (json.loads((tmp_path / n / "report.json").read_text()) for n in ("v1", "v2"))
+    assert len(v2["trades"]) >= 3 and _trades(tmp_path / "v1") == _trades(tmp_path / "v2")
+    assert v1["orders"] == v2["orders"] and v1["summary"] == v2["summary"]

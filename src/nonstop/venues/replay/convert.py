@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from nonstop.venues.base import Book, BookUpdate, Event
+from nonstop.venues.replay.format import FORMAT_VERSION
 from nonstop.venues.replay.writer import MarketDataWriter
 from nonstop.venues.sim import SimConfig, SimExchange
 
@@ -33,8 +34,9 @@ class ConvertStats:
 
 def convert_sim(path: str | Path, seed: int, duration_s: float, config: SimConfig | None = None, *,
                 period_s: float = 1.0, fine_books: bool = True,
-                progress: Callable[[float], None] | None = None) -> ConvertStats:
-    """Run the simulator for `duration_s` venue seconds from its start and write what it published."""
+                progress: Callable[[float], None] | None = None, version: int = FORMAT_VERSION) -> ConvertStats:
+    """Run the simulator for `duration_s` venue seconds from its start and write what it published
+    (in the format's latest version, or `version` 1)."""
     cfg = config or SimConfig()
     ex = SimExchange(seed, cfg)
     start = ex.start_time
@@ -42,7 +44,8 @@ def convert_sim(path: str | Path, seed: int, duration_s: float, config: SimConfi
             "sim": cfg.model_dump(mode="json")}
     sampler = _BookSampler(ex, cfg.book_bucket_s)
     books = 0
-    with MarketDataWriter(path, source="sim", start_time=start, period_s=period_s, meta=meta) as writer:
+    with MarketDataWriter(path, source="sim", start_time=start, period_s=period_s, meta=meta,
+                          version=version) as writer:
         ex.advance(start)
         first = [e for e in ex.snapshot() if type(e) is not BookUpdate]
         first += sampler.at(start)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 from pydantic import ValidationError
 
 from nonstop.errors import UserError
-from nonstop.venues.replay.format import FORMAT_NAME, FORMAT_VERSION, Header
+from nonstop.venues.replay.format import FORMAT_NAME, FORMAT_VERSION, EarlierBooks, Header
 
 # Inflating and parsing were half of a replay's time with the standard library. ISA-L inflates
 # the same gzip stream (CRC and length checked alike) ~2.5x faster, orjson parses the lines ~2x
@@ -36,6 +36,13 @@ except ImportError:  # pragma: no cover
 _CHUNK = 1 << 20
 
 
+def _parse(line: Any) -> Any:
+    try:
+        return _LOADS(line)
+    except ValueError:  # JSON orjson does not take (an integer past 64 bits): the standard parser
+        return json.loads(bytes(line))
+
+
 class MarketDataReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -46,6 +53,7 @@ class MarketDataReader:
         self.consumed = 0  # compressed bytes read so far (progress)
         self.frames = 0
         self.events = 0
+        self.tokens: list[str] = []  # version 2's token table: number -> token id
         self._lines = self._iter_lines()
         first = self._next_line()
         if first is None:
@@ -107,14 +115,14 @@ class MarketDataReader:
         return None
 
     def frames_iter(self) -> Iterator[dict[str, Any]]:
-        """Frames in file order; the end line is checked, not yielded."""
+        """Frames in file order, as version 1 writes them (token ids in `B` and `T`) whatever the file's
+        version; a version 2 frame may carry `b`, its superseded books (format.EarlierBooks). The end
+        line is checked, not yielded."""
         last_t = float("-inf")
+        numbered = self.header.version >= 2
         for line in self._lines:
             try:
-                try:
-                    frame = _LOADS(line)
-                except ValueError:  # JSON orjson does not take (an integer past 64 bits): the standard parser
-                    frame = json.loads(bytes(line))
+                frame = _parse(line)
                 t = frame["t"]
             except (ValueError, KeyError, TypeError):
                 if bytes(line[:6]) == b'{"end"':
@@ -125,8 +133,32 @@ class MarketDataReader:
                 raise self._corrupt(f"frame {self.frames + 1} goes back in time ({t} < {last_t})")
             last_t = t
             self.frames += 1
+            if numbered:
+                self._unnumber(frame)
             yield frame
         raise self._corrupt("it has no end line; the writer did not finish")
+
+    def _unnumber(self, frame: dict[str, Any]) -> None:
+        """A version 2 frame with its token numbers replaced by the token ids (the table's own strings)."""
+        names = self.tokens
+        try:
+            for number, token in frame.get("K", ()):
+                if number != len(names) or type(token) is not str:
+                    raise ValueError(number)
+                names.append(token)
+            for kind in ("B", "T"):
+                rows = frame.get(kind)
+                if rows:
+                    for row in rows:
+                        row[0] = names[row[0]]
+        except (ValueError, TypeError, IndexError):
+            raise self._corrupt(f"frame {self.frames} names a token its file does not list") from None
+        count = frame.get("b")
+        if count:
+            line = next(self._lines, None)
+            if line is None:
+                raise self._corrupt(f"frame {self.frames} lacks the line of its earlier books")
+            frame["b"] = EarlierBooks(count, line, names, _parse)
 
     def _check_end(self, line: bytes) -> None:
         try:

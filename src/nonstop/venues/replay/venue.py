@@ -7,7 +7,7 @@ minimum size, the tick grid and the recovery of liquidity we took are the sim's 
 
 Speed: books are conflated per poll (the engine keeps only the latest book of a token, so only
 that one is released) and decoded on first use (`LazyBook`); every record is still read and
-counted. The file is inflated and parsed by fast libraries (reader.py) and events are built
+counted (a version 2 file's superseded books are decoded only for markets with orders of ours). The file is inflated and parsed by fast libraries (reader.py) and events are built
 through their slots (events.py). Markets with orders of ours are "watched": their every book is
 kept for matching, and the book the engine sees is the recorded one minus our own takes plus our
 resting orders, as in the sim.
@@ -165,12 +165,14 @@ class ReplayVenue:
             out += oracle_ticks(rows)
         rows = f.get("B")
         if rows:
-            n += len(rows)
-            self.books_read += len(rows)
+            earlier = f.get("b")  # version 2: the books superseded within the frame, decoded only when needed
+            books = len(rows) + (earlier.count if earlier is not None else 0)
+            n += books
+            self.books_read += books
             changed.update(zip(map(_FIRST, rows), rows))  # the latest book of each token (ladders: after the frames)
             watched = self.account.watched_up
-            if watched:
-                for row in rows:
+            if watched:  # their every book, in recorded order
+                for row in rows if earlier is None else earlier.all_rows(rows):
                     m = watched.get(row[0])
                     if m is not None:
                         self.ladders.record(m, row)

@@ -5,7 +5,8 @@
 
 Frames must come in non-decreasing receive time; calls with the same `t` are merged into one
 frame. The file is written as `<path>.partial` and renamed on close, so a reader never sees a
-half-written file; a crashed writer leaves only the `.partial`.
+half-written file; a crashed writer leaves only the `.partial`. It writes the format's latest
+version; `version=1` writes the first one (for tests of the readers, and tools that only read it).
 """
 
 from __future__ import annotations
@@ -18,17 +19,22 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from nonstop.venues.base import Event
-from nonstop.venues.replay.format import FORMAT_NAME, FORMAT_VERSION, KINDS, Header, encode_frame
+from nonstop.venues.replay.format import FORMAT_NAME, FORMAT_VERSION, KINDS, Header, encode_frame, pack_frame
 
 _DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False, check_circular=False).encode
 
 
 class MarketDataWriter:
     def __init__(self, path: str | Path, source: str = "unknown", *, start_time: float | None = None,
-                 period_s: float | None = None, meta: dict[str, Any] | None = None, compresslevel: int = 3) -> None:
+                 period_s: float | None = None, meta: dict[str, Any] | None = None, compresslevel: int = 3,
+                 version: int = FORMAT_VERSION) -> None:
+        if version not in (1, FORMAT_VERSION):
+            raise ValueError(f"this nonstop writes format version 1 or {FORMAT_VERSION}, not {version}")
         self.path = Path(path)
+        self.version = version
+        self._ids: dict[str, int] = {}  # version 2's token table: token id -> its number
         self.partial = self.path.with_name(self.path.name + ".partial")
-        header = Header(format=FORMAT_NAME, version=FORMAT_VERSION, source=source,
+        header = Header(format=FORMAT_NAME, version=version, source=source,
                         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         start_time=start_time, period_s=period_s, meta=meta or {})
         self._raw = open(self.partial, "wb")
@@ -61,8 +67,14 @@ class MarketDataWriter:
     def _flush(self) -> None:
         if self._open is None:
             return
-        ordered = {"t": self._open["t"], **{k: self._open[k] for k in KINDS if k in self._open}}
-        self._gz.write(_DUMPS(ordered).encode() + b"\n")
+        if self.version == 1:
+            ordered = {"t": self._open["t"], **{k: self._open[k] for k in KINDS if k in self._open}}
+            self._gz.write(_DUMPS(ordered).encode() + b"\n")
+        else:
+            line, earlier = pack_frame(self._open, self._ids)
+            self._gz.write(_DUMPS(line).encode() + b"\n")
+            if earlier is not None:
+                self._gz.write(_DUMPS(earlier).encode() + b"\n")
         self.frames += 1
         self._open = None
 
