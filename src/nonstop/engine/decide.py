@@ -194,7 +194,7 @@ def run_decide(strategy: Any, ctx: Context, rt: SlotRuntime, budget_s: float | N
         rt.decide_ms = (_clock_ns() - t0) / 1e6
     if _refs(ctx) > held:  # the strategy kept its Context: what it reads later must be this cycle's
         settle(ctx)
-    if result is None:
+    if result is None or (type(result) is list and not result):  # the commonest answer: nothing to do
         return []
     intents = list(result)
     if not intents:

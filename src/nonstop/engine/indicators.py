@@ -61,7 +61,16 @@ class IndicatorEngine:
         else:
             last, price = hist[-1][1], tick.price
             if last > 0 and price > 0:
-                self._rets[tick.asset].push(_log(price / last))
+                # _RollingVar.push, inlined: every spot tick of every asset comes through here
+                rv, x = self._rets[tick.asset], _log(price / last)
+                values = rv.values
+                values.append(x)
+                rv.total += x
+                rv.total_sq += x * x
+                if len(values) > rv.n:
+                    old = values.popleft()
+                    rv.total -= old
+                    rv.total_sq -= old * old
         hist.append((tick.ts, tick.price))
 
     def note_window(self, asset: str, timeframe: str, window_start: int) -> bool:

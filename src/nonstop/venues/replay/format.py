@@ -146,6 +146,11 @@ class EarlierBooks:
         self._names = names  # the file's token table, as the reader has it
         self._loads = loads
 
+    def rows(self) -> list[list[Any]]:
+        """These records, in recorded order (each before the frame's latest record of its token)."""
+        names = self._names
+        return [[names[number], ts, bids, asks] for _, number, ts, bids, asks in self._loads(self._line)[1]]
+
     def all_rows(self, latest: list[list[Any]]) -> list[list[Any]]:
         """Every `B` record of the frame in recorded order: these and `latest` (the frame's `B`)."""
         order, rows = self._loads(self._line)

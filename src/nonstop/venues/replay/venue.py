@@ -171,8 +171,8 @@ class ReplayVenue:
             self.books_read += books
             changed.update(zip(map(_FIRST, rows), rows))  # the latest book of each token (ladders: after the frames)
             watched = self.account.watched_up
-            if watched:  # their every book, in recorded order
-                for row in rows if earlier is None else earlier.all_rows(rows):
+            if watched:  # their every book, each token's in recorded order (a timeline holds one token's)
+                for row in rows if earlier is None else earlier.rows() + rows:
                     m = watched.get(row[0])
                     if m is not None:
                         self.ladders.record(m, row)
