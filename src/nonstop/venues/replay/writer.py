@@ -26,7 +26,7 @@ _DUMPS = json.JSONEncoder(separators=(",", ":"), allow_nan=False, check_circular
 
 class MarketDataWriter:
     def __init__(self, path: str | Path, source: str = "unknown", *, start_time: float | None = None,
-                 period_s: float | None = None, meta: dict[str, Any] | None = None, compresslevel: int = 3,
+                 period_s: float | None = None, meta: dict[str, Any] | None = None, compresslevel: int = 6,
                  version: int = FORMAT_VERSION) -> None:
         if version not in (1, FORMAT_VERSION):
             raise ValueError(f"this nonstop writes format version 1 or {FORMAT_VERSION}, not {version}")
