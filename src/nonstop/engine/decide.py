@@ -45,9 +45,9 @@ class SlotRuntime:
     toggles_of: Any = None  # the control toggles `enabled` was read from
     ctx: Any = None  # the Context of its last decide (engine/context.py may refill it in place)
     noted: Any = None  # the market whose window's opening spot is known to be noted
-    # What `market` was looked up under: the market data's listings count and the windows' starts
-    # (see `windows_step`); the same stamp, the same answer.
-    stamp: tuple[int, ...] = ()
+    # What `market` and `enabled` were looked up under: the market data's listings count, the control's
+    # toggles and the windows' starts (see `windows_step`); the same stamp, the same answer.
+    stamp: tuple[Any, ...] = ()
     # The strategy instance, state version and params resolved under (registry swaps, control doc):
     # neither changes while both stay (see `resolve`). Never kept across a swap.
     resolved: tuple[Any, ...] = (-1, None, None, 0, None)
@@ -80,19 +80,17 @@ def resolve(rt: SlotRuntime, registry: Any, control: Any) -> tuple[Any, ...]:
 def windows_step(slots: list[SlotRuntime], data: MarketData, ind: IndicatorEngine, toggles: Any, now: float) -> None:
     """Step 4: each slot's current market, rebuilt from market data and the clock; a window left
     behind drops its armed mark and its indicator scope. Whether control lets the slot decide is
-    re-read only when the toggles in force change (a new control document).
+    re-read from the toggles in force.
 
-    A slot's market is looked up again only when the market data's listings or a window's start
-    changed since it was last looked up (its `stamp`): most cycles neither did."""
+    Both are looked up again only when something they come from changed: the market data's
+    listings, a window's start, the control's toggles (the `stamp`). Every call brings every
+    slot to the same stamp, so the first slot's tells whether anything changed: most cycles, nothing."""
+    stamp = (data.listings, toggles, *[window_start(now, tf) for tf in TIMEFRAMES])
+    if not slots or slots[0].stamp == stamp:
+        return
     current = data.current_market
-    stamp = (data.listings, *[window_start(now, tf) for tf in TIMEFRAMES])
     for rt in slots:
         cfg = rt.config
-        if rt.stamp == stamp:
-            if rt.toggles_of is not toggles:
-                rt.enabled = toggles.slot_enabled(cfg.id, cfg.asset, cfg.timeframe)
-                rt.toggles_of = toggles
-            continue
         rt.stamp = stamp
         market = current(cfg.asset, cfg.timeframe, now)
         old = rt.market
