@@ -151,9 +151,16 @@ def build_context(now: float, rt: SlotRuntime, market: MarketInfo, data: MarketD
     if rt.noted is not market and ind.note_window(asset, cfg.timeframe, market.start):
         rt.noted = market
     armed = slug in rt.armed
-    fired = rt.fired_in == slug  # a slot that fired in a window stays fired there: asked until it has
-    if not fired and positions.fired(cfg.id, slug):
-        fired, rt.fired_in = True, slug
+    if rt.fired_in == slug:  # a slot that fired in a window stays fired there
+        fired = True
+    elif rt.unfired_in == slug:  # asked already, and nothing the slot routed since (see SlotRuntime)
+        fired = False
+    else:
+        fired = positions.fired(cfg.id, slug)
+        if fired:
+            rt.fired_in = slug
+        else:
+            rt.unfired_in = slug
     view = rt.params_view if params is rt.params else MappingProxyType(params)
     if rt.ctx is not None and _refs(rt.ctx) <= _ONE_HOLDER and rt.ctx._src[0] is market:
         ctx = rt.ctx  # last cycle's, same window, held by nobody but the slot: refilled in place

@@ -261,6 +261,7 @@ class Engine:
                 notes.append(f"armed: {intent.reason}")
                 continue
             notes.append(self._route(now, rt, ctx, intent))
+            rt.unfired_in = ""  # an order may have fired the window: the position manager is asked again
         rt.last_decision = "; ".join(notes)[:300]
         return spent
 

@@ -52,6 +52,9 @@ class SlotRuntime:
     # neither changes while both stay (see `resolve`). Never kept across a swap.
     resolved: tuple[Any, ...] = (-1, None, None, 0, None)
     fired_in: str = ""  # a window this slot has fired in (fired stays fired: order counts only grow)
+    # A window the position manager said this slot had not fired in. During a run only the slot's own
+    # routed orders can change that (state/positions.py `next_client_id`), so the engine forgets it then.
+    unfired_in: str = ""
     memory_seen: int = -1  # the memory store's `changes` when `ctx.memory` was looked up
 
 
