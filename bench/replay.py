@@ -1,7 +1,7 @@
-"""Replay throughput: `python bench/replay.py [--minutes M] [--slots 16] [--repeat 5] [--data FILE]`.
+"""Replay throughput: `python bench/replay.py [--minutes M] [--slots 16] [--repeat 5] [--data FILE] [--format-version V]`.
 
 Converts M minutes of the simulator (6 assets, 5m + 15m, books at every 50 ms bucket where they
-change) into a market-data file, then replays it through the real engine as `nonstop backtest`
+change) into a market-data file (the writer's format version, or --format-version 1), then replays it through the real engine as `nonstop backtest`
 does (a scratch copy of a home with N late-window-snipe slots, `build_engine`, `--speed max`, and
 the backtest's `drive`, which is `Engine.run` with the start-up heap frozen), pinned to one
 core. Counts the book and trade events read from the file per second (issue 8's target:
@@ -28,7 +28,7 @@ from nonstop.engine.build import RunOptions, build_engine
 from nonstop.home.init import init_home
 from nonstop.home.paths import Home
 from nonstop.markets import ASSETS, TIMEFRAMES
-from nonstop.venues.replay import ReplayVenue, convert_sim
+from nonstop.venues.replay import FORMAT_VERSION, ReplayVenue, convert_sim
 from nonstop.venues.sim import SimConfig
 
 
@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data", type=Path, default=None, help="replay this file instead of converting")
     parser.add_argument("--repeat", type=int, default=5, help="replays of the same file; the median is reported")
+    parser.add_argument("--format-version", type=int, default=FORMAT_VERSION, choices=(1, FORMAT_VERSION),
+                        help="the market-data format version the converted file is written in")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the issue asks
@@ -78,7 +80,7 @@ def main() -> None:
         if path is None:
             path = Path(tmp) / "bench.nmd.gz"
             t0 = time.perf_counter()
-            stats = convert_sim(path, args.seed, args.minutes * 60.0, SimConfig())
+            stats = convert_sim(path, args.seed, args.minutes * 60.0, SimConfig(), version=args.format_version)
             print(f"converted {stats.events} events ({stats.books} books) in {time.perf_counter() - t0:.1f} s, "
                   f"{path.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
         home = init_home(Path(tmp) / "home", seed=args.seed)
@@ -102,6 +104,7 @@ def main() -> None:
         "events_per_cycle": round(events / engine.cycle, 1),
         "venue_only_events_per_s": round(alone_events / alone_s),
         "orders": engine.positions.totals.orders, "target_events_per_s": 500_000,
+        "format_version": venue.readers[0].header.version,
         "repeats": len(runs), "events_per_s_best": round(events / runs[0][1]),
         "events_per_s_worst": round(events / runs[-1][1]),
     }
