@@ -53,6 +53,8 @@ class ReplayVenue:
         first_t = self._next["t"] if self._next is not None else 0.0
         self.start_time: float = float(min(starts)) if starts else float(first_t)
         self.ladders = RecordedLadders()
+        # Version 2 frames hold one `B` record a token (the others are superseded): no conflation needed
+        self._conflated = all(r.header.version >= 2 for r in self.readers)
         self.markets: dict[str, SimMarket] = {}
         self._by_token: dict[str, SimMarket] = {}
         self._keys = 0
@@ -74,21 +76,22 @@ class ReplayVenue:
             return []
         out: list[Event] = []
         trading: list[tuple[float, int, Event]] = []
-        changed: dict[str, list[Any]] = {}
+        books: list[list[list[Any]]] = []  # the `B` records of each frame released
         resolved: list[str] = []
         frame, frames = self._next, self._frames
         while frame is not None and frame["t"] <= now:
-            self._ingest(frame, out, trading, changed, resolved)
+            self._ingest(frame, out, trading, books, resolved)
             frame = next(frames, None)
         self._next = frame
-        self.ladders.latest.update(changed)
+        latest = self._latest(books)
+        self.ladders.latest.update(zip(map(_FIRST, latest), latest))
         trading += self.account.advance(now)
         watched = self.account.watched
         if not watched:  # the common case: every changed book goes out as recorded
-            out += book_updates(changed.values())
+            out += book_updates(latest)
         else:
             mine = self.account.watched_tokens  # their books are the display books below
-            out += book_updates([row for token, row in changed.items() if token not in mine])
+            out += book_updates([row for row in latest if row[0] not in mine])
             for m in list(watched.values()):
                 if not m.closed:
                     self._display(m, now, out)
@@ -145,8 +148,17 @@ class ReplayVenue:
 
     # -- internals -------------------------------------------------------------------
 
+    def _latest(self, books: list[list[list[Any]]]) -> list[list[Any]]:
+        """The latest record of each token among the frames' books, tokens in the order they first came."""
+        if len(books) == 1 and self._conflated:  # one version 2 frame: one record a token already
+            return books[0]
+        changed: dict[str, list[Any]] = {}
+        for rows in books:
+            changed.update(zip(map(_FIRST, rows), rows))
+        return list(changed.values())
+
     def _ingest(self, f: dict[str, Any], out: list[Event], trading: list[tuple[float, int, Event]],
-                changed: dict[str, list[Any]], resolved: list[str]) -> None:
+                books_in: list[list[list[Any]]], resolved: list[str]) -> None:
         t = f["t"]
         self.frames += 1
         n = 0
@@ -169,7 +181,7 @@ class ReplayVenue:
             books = len(rows) + (earlier.count if earlier is not None else 0)
             n += books
             self.books_read += books
-            changed.update(zip(map(_FIRST, rows), rows))  # the latest book of each token (ladders: after the frames)
+            books_in.append(rows)  # the latest of each token go out, and to the ladders, after the frames
             watched = self.account.watched_up
             if watched:  # their every book, each token's in recorded order (a timeline holds one token's)
                 for row in rows if earlier is None else earlier.rows() + rows:
