@@ -1,15 +1,17 @@
-"""Replay throughput: `python bench/replay.py [--minutes M] [--slots 16] [--repeat 5] [--data FILE] [--format-version V]`.
+"""Replay throughput: `python bench/replay.py [--minutes M] [--slots 16] [--repeat 5] [--data FILE]
+[--format-version V]`.
 
 Converts M minutes of the simulator (6 assets, 5m + 15m, books at every 50 ms bucket where they
-change) into a market-data file (the writer's format version, or --format-version 1), then replays it through the real engine as `nonstop backtest`
-does (a scratch copy of a home with N late-window-snipe slots, `build_engine`, `--speed max`, and
-the backtest's `drive`, which is `Engine.run` with the start-up heap frozen), pinned to one
-core. Counts the book and trade events read from the file per second (issue 8's target:
->= 500 000 with 16 slots). Also reports the venue alone (poll loop, no engine) so the engine's
-share is visible. Rates are per CPU second of the process (the machine may be shared); wall-clock
-figures are printed too. The replay is run --repeat times, each on a fresh scratch home (the same
-work: the same trades), and `events_per_s` is the median run; the best and the worst are printed
-beside it (another tenant of a shared machine only ever slows a run). Last line: one JSON object.
+change) into a market-data file (the writer's format version, or --format-version 1), then
+replays it through the real engine as `nonstop backtest` does (a scratch copy of a home with N
+late-window-snipe slots, `build_engine`, `--speed max`, and the backtest's `drive`, which is
+`Engine.run` with the start-up heap frozen), pinned to one core. Counts the book and trade
+events read from the file per second (issue 8's target: >= 500 000 with 16 slots). Also reports
+the venue alone (poll loop, no engine) so the engine's share is visible. Rates are per CPU second
+of the process (the machine may be shared); wall-clock figures are printed too. The replay is run
+--repeat times, each on a fresh scratch home (the same work: the same trades), and `events_per_s`
+is the median run; the best and the worst are printed beside it (another tenant of a shared
+machine only ever slows a run). Last line: one JSON object.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ from nonstop.home.config import SlotConfig
 from nonstop.markets import TIMEFRAMES, MarketInfo, window_start
 from nonstop.strategy import Context, Intent
 
-__all__ = ["SlotRuntime", "slot_params", "resolve", "windows_step", "build_context", "run_decide", "DecideOverrun", "LazyContext"]
+__all__ = ["SlotRuntime", "slot_params", "resolve", "windows_step", "build_context", "run_decide", "DecideOverrun",
+           "LazyContext"]
 
 
 @dataclass

@@ -122,7 +122,8 @@ def pack_frame(frame: dict[str, Any], ids: dict[str, int]) -> tuple[dict[str, An
             order = [last[token] for token in dict.fromkeys(row[0] for row in recorded)]
             rows = [[number(recorded[pos][0]), *recorded[pos][1:]] for pos in order]
             if len(order) < len(recorded):
-                side = [order, [[pos, ids[row[0]], *row[1:]] for pos, row in enumerate(recorded) if last[row[0]] != pos]]
+                side = [order, [[pos, ids[row[0]], *row[1:]]
+                                for pos, row in enumerate(recorded) if last[row[0]] != pos]]
         elif kind == "T":
             rows = [[number(row[0]), *row[1:]] for row in rows]
         parts[kind] = rows

@@ -7,8 +7,9 @@ minimum size, the tick grid and the recovery of liquidity we took are the sim's 
 
 Speed: books are conflated per poll (the engine keeps only the latest book of a token, so only
 that one is released) and decoded on first use (`LazyBook`); every record is still read and
-counted (a version 2 file's superseded books are decoded only for markets with orders of ours). The file is inflated and parsed by fast libraries (reader.py) and events are built
-through their slots (events.py). Markets with orders of ours are "watched": their every book is
+counted (a version 2 file's superseded books are decoded only for markets with orders of ours).
+The file is inflated and parsed by fast libraries (reader.py) and events are built through their
+slots (events.py). Markets with orders of ours are "watched": their every book is
 kept for matching, and the book the engine sees is the recorded one minus our own takes plus our
 resting orders, as in the sim.
 """
