@@ -17,7 +17,7 @@ Floats are written with Python's shortest round-trip repr, so a replay sees bit-
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
+from typing import Any, Container
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -147,10 +147,12 @@ class EarlierBooks:
         self._names = names  # the file's token table, as the reader has it
         self._loads = loads
 
-    def rows(self) -> list[list[Any]]:
-        """These records, in recorded order (each before the frame's latest record of its token)."""
+    def rows(self, tokens: Container[str] | None = None) -> list[list[Any]]:
+        """These records (of `tokens` only, if given), in recorded order (each before the frame's latest
+        record of its token)."""
         names = self._names
-        return [[names[number], ts, bids, asks] for _, number, ts, bids, asks in self._loads(self._line)[1]]
+        return [[names[number], ts, bids, asks] for _, number, ts, bids, asks in self._loads(self._line)[1]
+                if tokens is None or names[number] in tokens]
 
     def all_rows(self, latest: list[list[Any]]) -> list[list[Any]]:
         """Every `B` record of the frame in recorded order: these and `latest` (the frame's `B`)."""

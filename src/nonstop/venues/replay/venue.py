@@ -185,7 +185,7 @@ class ReplayVenue:
             books_in.append(rows)  # the latest of each token go out, and to the ladders, after the frames
             watched = self.account.watched_up
             if watched:  # their every book, each token's in recorded order (a timeline holds one token's)
-                for row in rows if earlier is None else earlier.rows() + rows:
+                for row in rows if earlier is None else earlier.rows(watched) + rows:
                     m = watched.get(row[0])
                     if m is not None:
                         self.ladders.record(m, row)
