@@ -181,7 +181,10 @@ def validate_here(job: Job) -> Result | None:
 
     if threading.current_thread() is not threading.main_thread():
         return None
-    previous, timer = signal.getsignal(signal.SIGPROF), signal.getitimer(signal.ITIMER_PROF)
+    # Disarmed before our handler goes in: a CPU alarm still pending for someone else (the decide watchdog
+    # of an engine that ran before in this process) must not land on it and read as a body timeout.
+    timer = signal.setitimer(signal.ITIMER_PROF, 0)
+    previous = signal.getsignal(signal.SIGPROF)
     signal.signal(signal.SIGPROF, _on_alarm)
     try:
         return run_job(job, lambda name: None)
