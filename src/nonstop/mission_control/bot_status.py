@@ -41,10 +41,11 @@ class Health:
 
 
 def classify(age: float, wall_period: float) -> str:
-    """Pure: the heartbeat's colour from its age and the wall period."""
-    if age > DOWN_AFTER_PERIODS * wall_period:
+    """Pure: the heartbeat's colour from its age and the wall period, compared as /healthz reports them
+    (to the ms), so that "down" always reads as heartbeat_age_s > down_after_s."""
+    if age > round(DOWN_AFTER_PERIODS * wall_period, 3):
         return "down"
-    if age > LATE_AFTER_PERIODS * wall_period:
+    if age > round(LATE_AFTER_PERIODS * wall_period, 3):
         return "late"
     return "up"
 
@@ -109,7 +110,7 @@ class StatusSource:
         except (TypeError, KeyError, ValueError):
             return Health("no status", None, None, None, None, None, None, None)
         wall_period = self.wall_period(period)
-        age = max(0.0, now - wall)
-        return Health(classify(age, wall_period), round(age, 3), period, round(wall_period, 4),
+        age = round(max(0.0, now - wall), 3)
+        return Health(classify(age, wall_period), age, period, round(wall_period, 4),
                       round(DOWN_AFTER_PERIODS * wall_period, 3), hb.get("cycle"), hb.get("pid"),
                       (doc.get("control") or {}).get("mode"))  # type: ignore[union-attr]
