@@ -9,10 +9,11 @@ changes which code runs happens in `reload_step`, the cycle's safe point:
   bodies (swap.prepare) -> once the file is stable and no slot of the unit has an order
   in flight, swap (swap.commit: memory migration, sys.modules, generations) -- all or nothing.
 
-Only detection, the plan and the swap itself run inside the cycle. The rest -- sending jobs,
-reading results, running module bodies, the .generations/ bookkeeping -- is done by
-`between_cycles` (offcycle.py), which the engine calls after each cycle, in the slack of its period: the
-cycle pays for what must happen at the safe point and for nothing else.
+Inside the cycle run only the modules' stats, control's rollback requests and the swap itself.
+The rest -- reading and hashing changed files, planning their units, sending jobs, reading
+results, running module bodies, the .generations/ bookkeeping -- is done by `between_cycles`
+(offcycle.py), which the engine calls after each cycle, in the slack of its period: the cycle
+pays for what must happen at the safe point and for nothing else.
 """
 
 from __future__ import annotations

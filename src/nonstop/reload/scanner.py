@@ -99,26 +99,24 @@ class Scanner:
         for name in dirty:
             obs = self.files.get(name)
             if obs is not None:
-                changed |= True if obs.missing else self._observe(obs)
+                changed |= obs.missing or self._observe(obs)
         return changed
 
-    def _list(self) -> bool:
+    def _list(self) -> None:
         """Re-list the folder only when its own stat changed (a file was created, removed or renamed)."""
         try:
             st = os.stat(self._folder)
         except FileNotFoundError:
-            return False
+            return
         sig = (st.st_mtime_ns, st.st_ino)
         if sig == self._dir_sig:
-            return False
+            return
         self._dir_sig = sig
         names = {e.name[:-3] for e in os.scandir(self._folder)
                  if e.name.endswith(".py") and not e.name.startswith(".") and e.name[:-3].isidentifier()
                  and e.name[:-3] not in RESERVED}
-        added = names - self.files.keys()
-        for name in added:
+        for name in names - self.files.keys():
             self.files[name] = Observed(name, os.path.join(self._folder, f"{name}.py"))
-        return bool(added)
 
     def _observe(self, obs: Observed) -> bool:
         try:
