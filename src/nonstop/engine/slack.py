@@ -1,9 +1,10 @@
 """The slack: the rest of a cycle's period, after the cycle. Work no tick waits for goes here.
 
-A cycle takes about a millisecond of a one-second period. After it, `Engine.between_cycles`
-does the registry's off-cycle reload work (jobs to the validator, its results, running
-validated module bodies, the .generations/ bookkeeping), writes a changed generation
-history to the journal, and runs Python's cyclic garbage collector when it is due.
+A cycle takes under a millisecond of a one-second period. After it, `Engine.between_cycles`
+writes status.json (the cycle's step 8), does the registry's off-cycle reload work (changed
+files read, hashed and planned, jobs to the validator, its results, running validated module
+bodies, the .generations/ bookkeeping), writes a changed generation history to the journal,
+and runs Python's cyclic garbage collector when it is due.
 
 The collector is here because Python runs it whenever allocations cross a threshold, that
 is, in the middle of whichever cycle crosses it. Measured on this engine (16 slots): a full
